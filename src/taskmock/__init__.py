@@ -1,0 +1,9 @@
+"""taskmock: OpenAPI specs, a stateful mock and contract checks for async video-AI task APIs."""
+
+from __future__ import annotations
+
+from taskmock.core.spec import Spec, load_api, load_spec
+
+__all__ = ["Spec", "__version__", "load_api", "load_spec"]
+
+__version__ = "0.1.0"

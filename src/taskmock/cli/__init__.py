@@ -1,0 +1,1 @@
+"""The `taskmock` command line: one module per command."""

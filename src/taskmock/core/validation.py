@@ -1,0 +1,242 @@
+"""Validate an OpenAPI 3.1 document as a taskmock contract.
+
+Checks, in order: the file parses; every local `$ref` resolves; the document is valid OpenAPI 3.1;
+every example validates against its schema (placeholders against their shape only); every
+`x-lifecycle` is well formed and agrees with the schema's `if`/`then` rules and status enum.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
+from referencing.exceptions import Unresolvable
+
+from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
+from taskmock.core.source import SourceDocument, escape_pointer, pointer_of
+from taskmock.core.spec import Spec, load_spec
+from taskmock.errors import Problem, SpecError
+
+__all__ = ["iter_examples", "shape_only", "validate_file", "validate_spec"]
+
+# Keywords that constrain values rather than shape; a placeholder example is exempt from them.
+_VALUE_KEYWORDS = frozenset(
+    {
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "enum",
+        "const",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "if",
+        "then",
+        "else",
+        "not",
+    }
+)
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_SINGLE = (
+    "items",
+    "additionalProperties",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+
+
+def shape_only(schema: Any) -> Any:
+    """A copy of a schema that checks fields and types only (value constraints removed)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _VALUE_KEYWORDS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: shape_only(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [shape_only(sub) for sub in value]
+        elif key in _SCHEMA_SINGLE:
+            out[key] = shape_only(value)
+        else:
+            out[key] = value
+    return out
+
+
+def validate_file(path: str | Path) -> list[Problem]:
+    """All problems of the document at `path`; an empty list means it is a valid contract."""
+    try:
+        spec = load_spec(path)
+    except SpecError as exc:
+        return exc.problems
+    return validate_spec(spec)
+
+
+def validate_spec(spec: Spec) -> list[Problem]:
+    """All problems of a loaded document."""
+    source = spec.source
+    version = str(spec.document.get("openapi", ""))
+    if not version.startswith("3.1"):
+        return [
+            source.problem(
+                "/openapi", f"expected an OpenAPI 3.1 document, found {version or 'none'!r}"
+            )
+        ]
+    problems = list(_dangling_refs(source))
+    if problems:
+        return problems  # the OpenAPI validator cannot proceed past an unresolvable reference
+    try:
+        for error in OpenAPIV31SpecValidator(spec.document).iter_errors():
+            problems.append(source.problem(pointer_of(error.absolute_path), error.message))
+    except Unresolvable as exc:
+        problems.append(source.problem("", f"unresolvable reference: {exc}"))
+    if problems:
+        return problems
+    problems.extend(_example_problems(spec))
+    problems.extend(_lifecycle_problems(spec))
+    return problems
+
+
+def _walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, (*path, index))
+
+
+def _resolve_local(document: Any, ref: str) -> Any:
+    """The target of a local `#/...` reference; raises KeyError when it points nowhere."""
+    node = document
+    for token in ref[2:].split("/") if ref != "#" else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(token)]
+        elif isinstance(node, dict):
+            node = node[token]
+        else:
+            raise KeyError(token)
+    return node
+
+
+def _dangling_refs(source: SourceDocument) -> Iterator[Problem]:
+    for path, node in _walk(source.data):
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#"):
+                continue  # external references are the reader's business
+            try:
+                _resolve_local(source.data, ref)
+            except (KeyError, IndexError, ValueError):
+                yield source.problem(pointer_of((*path, "$ref")), f"$ref {ref!r} points to nothing")
+
+
+def iter_examples(spec: Spec) -> Iterator[tuple[str, str, Any, dict[str, Any], bool]]:
+    """Every example with a schema: (name, pointer of its value, value, schema, is_placeholder).
+
+    Examples live next to a `schema` in media types, parameters and headers.
+    """
+    document = spec.document
+    for path, node in _walk(document):
+        if not (isinstance(node, dict) and isinstance(node.get("schema"), dict)):
+            continue
+        pointer = pointer_of(path)
+        schema = node["schema"]
+        if "example" in node:
+            yield "example", f"{pointer}/example", node["example"], schema, False
+        for name, example in (node.get("examples") or {}).items():
+            where = f"{pointer}/examples/{escape_pointer(name)}"
+            if isinstance(example, dict) and isinstance(example.get("$ref"), str):
+                example = _resolve_local(document, example["$ref"])
+            if isinstance(example, dict) and "value" in example:
+                placeholder = bool(example.get("x-placeholder"))
+                yield name, f"{where}/value", example["value"], schema, placeholder
+
+
+def _example_problems(spec: Spec) -> Iterator[Problem]:
+    shape_validator: Validator | None = None
+    for name, pointer, value, schema, placeholder in iter_examples(spec):
+        if placeholder:
+            if shape_validator is None:
+                shape_document = copy.deepcopy(spec.document)
+                schemas = shape_document.get("components", {}).get("schemas", {})
+                for key in list(schemas):
+                    schemas[key] = shape_only(schemas[key])
+                shape_validator = Draft202012Validator(shape_document)
+            validator = shape_validator.evolve(schema=shape_only(schema))
+        else:
+            validator = spec.validator(schema)
+        for error in validator.iter_errors(value):
+            kind = "placeholder example (shape only)" if placeholder else "example"
+            yield spec.source.problem(
+                pointer + pointer_of(error.absolute_path),
+                f"{kind} {name!r} does not match its schema: {error.message}",
+            )
+
+
+def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
+    source = spec.source
+    for name, schema in spec.schemas.items():
+        if not isinstance(schema, dict) or "x-lifecycle" not in schema:
+            continue
+        base = f"/components/schemas/{escape_pointer(name)}"
+        lifecycle, problems = parse_lifecycle(schema["x-lifecycle"])
+        for pointer, message in problems:
+            yield source.problem(f"{base}/x-lifecycle{pointer}", message)
+        if lifecycle is None:
+            continue
+        properties = schema.get("properties", {})
+        named = [
+            lifecycle.status_field,
+            lifecycle.id_field,
+            lifecycle.progress_field,
+            *lifecycle.timestamps,
+        ]
+        named += [f for rule in lifecycle.rules for f in rule.fields]
+        for field_name in dict.fromkeys(n for n in named if n is not None):
+            if field_name not in properties:
+                yield source.problem(
+                    f"{base}/x-lifecycle", f"names field {field_name!r}, not a property of {name}"
+                )
+        status_schema = properties.get(lifecycle.status_field)
+        if isinstance(status_schema, dict):
+            validator = spec.validator(status_schema)
+            for state in (*lifecycle.states, *lifecycle.aliases):
+                if not validator.is_valid(state):
+                    yield source.problem(
+                        f"{base}/x-lifecycle/states",
+                        f"state {state!r} is not a valid value of {name}.{lifecycle.status_field}",
+                    )
+        declared, odd = schema_rule_atoms(schema, lifecycle)
+        for message in odd:
+            yield source.problem(f"{base}/allOf", message)
+        wanted = rule_atoms(lifecycle)
+        for state, field_name, kind in sorted(wanted - declared):
+            yield source.problem(
+                f"{base}/allOf",
+                f"x-lifecycle rule '{field_name} {kind} at {state}' has no if/then in the schema",
+            )
+        for state, field_name, kind in sorted(declared - wanted):
+            yield source.problem(
+                f"{base}/x-lifecycle/field-rules",
+                f"schema if/then '{field_name} {kind} at {state}' is missing from x-lifecycle",
+            )

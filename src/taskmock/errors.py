@@ -1,0 +1,69 @@
+"""The one exception tree of taskmock.
+
+TaskmockError                 anything taskmock reports to a user instead of a traceback
+├── SpecError                 a spec document cannot be read or is not a valid contract
+├── UnknownNameError          an API, component or scenario name that does not exist
+└── UsageError                a command was called with arguments it cannot act on
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "Problem",
+    "SpecError",
+    "TaskmockError",
+    "UnknownNameError",
+    "UsageError",
+    "did_you_mean",
+]
+
+
+class TaskmockError(Exception):
+    """Base class: an error with a message fit to show a user as it is."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: where (file, JSON pointer, line) and what."""
+
+    file: str
+    pointer: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.pointer or '/'}: {self.message}"
+
+
+class SpecError(TaskmockError):
+    """A spec document is unreadable or breaks the contract rules; carries its problems."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UnknownNameError(TaskmockError):
+    """A name that is not one of the known ones; the message suggests the closest."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        super().__init__(f"unknown {kind} {name!r}{did_you_mean(name, self.known)}")
+
+
+class UsageError(TaskmockError):
+    """A command-line call that cannot be carried out as given."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """Return "; did you mean 'x'?" for the closest known name, or list them all."""
+    choices = sorted(known)
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known: {', '.join(choices)}" if choices else ""

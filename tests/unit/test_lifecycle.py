@@ -1,0 +1,128 @@
+"""x-lifecycle parsing and well-formedness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
+from taskmock.core.spec import load_api
+from taskmock.resources import API_NAMES
+
+
+def _machine(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "status": "s",
+        "states": [
+            {"value": "a", "initial": True},
+            {"value": "b"},
+            {"value": "c", "terminal": True},
+        ],
+        "transitions": [{"from": "a", "to": ["b"]}, {"from": "b", "to": ["c"]}],
+        "field-rules": [{"states": ["c"], "set": ["out"], "source": "seed"}],
+    }
+    raw.update(overrides)
+    return raw
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_bundled_lifecycles_are_well_formed(api: str) -> None:
+    for lifecycle in load_api(api).lifecycles.values():
+        assert lifecycle.problems() == []
+        reachable = set().union(*(lifecycle.reachable(s) for s in lifecycle.initial))
+        assert reachable == set(lifecycle.states)
+        for state in lifecycle.terminal:
+            assert lifecycle.successors(state) == ()
+
+
+def test_a_sound_machine_has_no_problems() -> None:
+    lifecycle, problems = parse_lifecycle(_machine())
+    assert problems == []
+    assert lifecycle is not None
+    assert lifecycle.reachable("a") == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"transitions": [{"from": "a", "to": ["c"]}]}, "state 'b' is unreachable"),
+        (
+            {
+                "transitions": [
+                    {"from": "a", "to": ["b"]},
+                    {"from": "b", "to": ["c"]},
+                    {"from": "c", "to": ["a"]},
+                ]
+            },
+            "terminal state 'c' has transitions out",
+        ),
+        (
+            {"transitions": [{"from": "a", "to": ["b", "zz"]}, {"from": "b", "to": ["c"]}]},
+            "undeclared state 'zz'",
+        ),
+        (
+            {
+                "states": [{"value": "a"}, {"value": "c", "terminal": True}],
+                "transitions": [{"from": "a", "to": ["c"]}],
+            },
+            "no state is marked initial",
+        ),
+        ({"field-rules": [{"states": ["nope"], "set": ["x"]}]}, "undeclared state 'nope'"),
+        ({"field-rules": [{"states": ["a"], "maybe": ["x"]}]}, "needs one of set, null, empty"),
+        (
+            {
+                "states": [
+                    {"value": "a", "initial": True},
+                    {"value": "b"},
+                    {"value": "c", "terminal": True},
+                ],
+                "transitions": [{"from": "a", "to": ["b", "c"]}],
+            },
+            "non-terminal state 'b' has no way out",
+        ),
+    ],
+)
+def test_broken_machines_are_named(overrides: dict[str, Any], fragment: str) -> None:
+    _, problems = parse_lifecycle(_machine(**overrides))
+    assert any(fragment in message for _, message in problems), problems
+
+
+def test_missing_keys_are_reported() -> None:
+    _, problems = parse_lifecycle({"states": []})
+    assert ("", "missing required key 'status'") in problems
+
+
+def test_aliases_resolve_to_their_state() -> None:
+    lifecycle = load_api("hailuo").lifecycles["VideoTask"]
+    assert lifecycle.canonical("Failed") == "Fail"
+    assert lifecycle.is_state("Failed")
+    assert not lifecycle.is_state("Done")
+
+
+def test_integer_states_do_not_accept_booleans() -> None:
+    lifecycle = load_api("tensorpix").lifecycles["Job"]
+    assert lifecycle.is_state(1)
+    assert not lifecycle.is_state(True)
+    assert lifecycle.label(-2) == "-2 (Canceled)"
+
+
+def test_rule_schemas_round_trip_to_the_same_atoms() -> None:
+    lifecycle, _ = parse_lifecycle(_machine())
+    assert lifecycle is not None
+    schema = {"allOf": rule_schemas(lifecycle)}
+    atoms, odd = schema_rule_atoms(schema, lifecycle)
+    assert odd == []
+    assert atoms == rule_atoms(lifecycle) == {("'c'", "out", "set")}
+
+
+def test_field_rule_semantics() -> None:
+    lifecycle = load_api("hailuo").lifecycles["VideoTask"]
+    set_rule = next(r for r in lifecycle.rules if r.kind == "set")
+    empty_rule = next(r for r in lifecycle.rules if r.kind == "empty")
+    assert set_rule.holds({"file_id": "314"}, "file_id")
+    assert not set_rule.holds({"file_id": ""}, "file_id")
+    assert not set_rule.holds({}, "file_id")
+    assert empty_rule.holds({"video_width": 0}, "video_width")
+    assert empty_rule.holds({}, "video_width")
+    assert not empty_rule.holds({"video_width": 768}, "video_width")
