@@ -40,12 +40,20 @@ class Problem:
         return f"{where}: {self.pointer or '/'}: {self.message}"
 
 
-class SpecError(TaskmockError):
-    """A spec document is unreadable or breaks the contract rules; carries its problems."""
+class DocumentError(TaskmockError):
+    """A document is unreadable or breaks its rules; carries its problems, one per line."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SpecError(DocumentError):
+    """A spec document is unreadable or is not a valid contract."""
+
+
+class ScenarioError(DocumentError):
+    """A scenario file is unreadable or describes behaviour its spec does not allow."""
 
 
 class UnknownNameError(TaskmockError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["API_NAMES", "mocks_dir", "spec_path", "specs_dir"]
+__all__ = ["API_NAMES", "available_apis", "mocks_dir", "scenario_path", "spec_path", "specs_dir"]
 
-#: The vendor APIs taskmock ships a spec for, in display order.
+#: The vendor APIs taskmock ships, in display order (others are found by `available_apis`).
 API_NAMES: tuple[str, ...] = ("kokoon", "tensorpix", "hailuo")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -34,3 +34,17 @@ def mocks_dir() -> Path:
 def spec_path(name: str) -> Path:
     """The path of the bundled spec `name` (an API name or `control`)."""
     return specs_dir() / f"{name}.yaml"
+
+
+def scenario_path(name: str) -> Path:
+    """The path of the bundled scenario file of API `name`."""
+    return mocks_dir() / f"{name}.yaml"
+
+
+def available_apis() -> tuple[str, ...]:
+    """Every API with both a spec and a scenario file: the bundled ones first, then any others.
+
+    Adding an API takes `specs/<name>.yaml` and `mocks/<name>.yaml`, and no code.
+    """
+    found = {p.stem for p in mocks_dir().glob("*.yaml") if spec_path(p.stem).is_file()}
+    return (*[n for n in API_NAMES if n in found], *sorted(found - set(API_NAMES)))

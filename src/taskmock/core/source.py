@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from taskmock.errors import Problem, SpecError
+from taskmock.errors import DocumentError, Problem
 
 __all__ = ["SourceDocument", "escape_pointer", "load_document", "pointer_of"]
 
@@ -64,14 +64,14 @@ class SourceDocument:
 
 
 def load_document(path: str | Path) -> SourceDocument:
-    """Parse a YAML (or JSON) file, raising SpecError with file and line on any failure."""
+    """Parse a YAML (or JSON) file, raising DocumentError with file and line on any failure."""
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise SpecError([Problem(name, "", f"cannot read file: {exc.strerror or exc}")]) from None
+        raise DocumentError([Problem(name, "", f"cannot read file: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError:
-        raise SpecError([Problem(name, "", "not UTF-8 text")]) from None
+        raise DocumentError([Problem(name, "", "not UTF-8 text")]) from None
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -83,5 +83,5 @@ def load_document(path: str | Path) -> SourceDocument:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([Problem(name, "", f"not valid YAML: {reason}", line)]) from None
+        raise DocumentError([Problem(name, "", f"not valid YAML: {reason}", line)]) from None
     return SourceDocument(name, data, root)

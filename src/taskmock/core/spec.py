@@ -16,7 +16,7 @@ from jsonschema.protocols import Validator
 from taskmock.core.lifecycle import Lifecycle, parse_lifecycle
 from taskmock.core.source import SourceDocument, escape_pointer, load_document
 from taskmock.errors import SpecError, UnknownNameError
-from taskmock.resources import API_NAMES, spec_path
+from taskmock.resources import available_apis, spec_path
 
 __all__ = ["HTTP_METHODS", "Operation", "Spec", "load_api", "load_spec", "standalone_schema"]
 
@@ -180,8 +180,8 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def load_api(name: str) -> Spec:
-    """Load the bundled spec of a vendor API by name (kokoon, tensorpix, hailuo) or `control`."""
-    known = (*API_NAMES, "control")
+    """Load the bundled spec of a vendor API by name (kokoon, tensorpix, hailuo, ...) or `control`."""
+    known = (*available_apis(), "control")
     if name not in known:
         raise UnknownNameError("API", name, known)
     return load_spec(spec_path(name))

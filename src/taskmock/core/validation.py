@@ -20,7 +20,7 @@ from referencing.exceptions import Unresolvable
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of
 from taskmock.core.spec import Spec, load_spec
-from taskmock.errors import Problem, SpecError
+from taskmock.errors import DocumentError, Problem
 
 __all__ = ["iter_examples", "shape_only", "validate_file", "validate_spec"]
 
@@ -84,7 +84,7 @@ def validate_file(path: str | Path) -> list[Problem]:
     """All problems of the document at `path`; an empty list means it is a valid contract."""
     try:
         spec = load_spec(path)
-    except SpecError as exc:
+    except DocumentError as exc:
         return exc.problems
     return validate_spec(spec)
 

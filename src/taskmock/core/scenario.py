@@ -1,0 +1,314 @@
+"""Load a scenario file (`mocks/<api>.yaml`): how the mock plays one API, checked against its spec.
+
+Everything the mock does for an API comes from here and from the spec: ids, auth, error bodies,
+what each operation does, the task body template, and the scenarios (paths through the lifecycle
+with dwell times). A broken file fails at load with file, line, key and a "did you mean".
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from taskmock.core.lifecycle import Lifecycle
+from taskmock.core.source import SourceDocument, load_document, pointer_of
+from taskmock.core.spec import Operation, Spec, load_spec
+from taskmock.core.template import template_problems
+from taskmock.errors import DocumentError, Problem, ScenarioError, UnknownNameError, did_you_mean
+from taskmock.resources import available_apis, mocks_dir, scenario_path, spec_path
+
+__all__ = [
+    "AuthRule",
+    "Behaviour",
+    "ErrorAnswer",
+    "OperationBehaviour",
+    "Scenario",
+    "load_behaviour",
+    "load_behaviour_file",
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named path through the lifecycle, with input defaults and body overrides."""
+
+    name: str
+    path: tuple[Mapping[str, Any], ...]
+    description: str = ""
+    input: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """An error in the vendor's shape; strings in `body` may use {detail} and {field}."""
+
+    status: int
+    body: Any
+
+    def render(self, detail: str = "", field_name: str = "non_field_errors") -> Any:
+        """The body with its placeholders filled in."""
+        return _fill(self.body, {"detail": detail, "field": field_name})
+
+
+def _fill(node: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return node.format_map(values)
+    if isinstance(node, dict):
+        return {_fill(k, values): _fill(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, values) for v in node]
+    return node
+
+
+@dataclass(frozen=True)
+class AuthRule:
+    """Which credential shapes an API accepts, in which header."""
+
+    header: str
+    credentials: tuple[tuple[str, re.Pattern[str]], ...]
+    example: str
+
+    def owner(self, value: str | None) -> str | None:
+        """The token a header value carries, or None when it is missing or malformed."""
+        if not value:
+            return None
+        for prefix, pattern in self.credentials:
+            if value.startswith(prefix) and pattern.fullmatch(value[len(prefix) :]):
+                return value[len(prefix) :]
+        return None
+
+
+@dataclass(frozen=True)
+class OperationBehaviour:
+    """What the mock does for one spec operation."""
+
+    operation: Operation
+    role: str
+    status: int
+    response: Any = None
+    param: str | None = None
+    param_in: str = "path"
+    field: str | None = None
+    validate_request: bool = False
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Everything the mock needs to play one API."""
+
+    api: str
+    spec: Spec
+    task_component: str
+    lifecycle: Lifecycle
+    id_kind: str
+    id_start: int
+    id_length: int
+    time_format: str
+    auth: AuthRule
+    errors: Mapping[str, ErrorAnswer]
+    forced_states: Mapping[str, Any]
+    templates: Mapping[str, Any]
+    body: Any
+    operations: Mapping[str, OperationBehaviour]
+    select: tuple[tuple[Mapping[str, Any], str], ...]
+    scenarios: Mapping[str, Scenario]
+    default_scenario: str
+
+    def scenario(self, name: str | None) -> Scenario:
+        """A scenario by name (the default when None); UnknownNameError otherwise."""
+        chosen = self.default_scenario if name is None else name
+        if chosen not in self.scenarios:
+            raise UnknownNameError(f"scenario of {self.api}", chosen, self.scenarios)
+        return self.scenarios[chosen]
+
+    def scenario_for_input(self, data: Mapping[str, Any]) -> str:
+        """The scenario a create request selects by its fields (see `select`), else the default."""
+        for wanted, scenario in self.select:
+            if all(data.get(k) == v for k, v in wanted.items()):
+                return scenario
+        return self.default_scenario
+
+    def make_id(self, seed: int, counter: int) -> Any:
+        """The `counter`-th task id under `seed`: the same seed gives the same ids."""
+        if self.id_kind == "integer":
+            return self.id_start + counter
+        rng = random.Random(f"{seed}:{self.api}:id:{counter}")
+        if self.id_kind == "uuid":
+            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(self.id_length - 1))
+
+    def task_body(self, scenario: Scenario) -> Any:
+        """The body template with the scenario's field overrides merged in."""
+        if not scenario.fields:
+            return self.body
+        return {**self.body, **scenario.fields}
+
+
+@cache
+def _schema_validator() -> Draft202012Validator:
+    schema = load_document(mocks_dir() / "scenario.schema.yaml").data
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def load_behaviour(api: str) -> Behaviour:
+    """Load the bundled scenario file of `api`, checked against the bundled spec."""
+    known = available_apis()
+    if api not in known:
+        raise UnknownNameError("API", api, known)
+    return _load_bundled(api)
+
+
+@cache
+def _load_bundled(api: str) -> Behaviour:
+    return load_behaviour_file(scenario_path(api))
+
+
+def load_behaviour_file(path: str | Path, spec_file: str | Path | None = None) -> Behaviour:
+    """Load a scenario file; its spec is `spec_file` or the bundled `specs/<api>.yaml`."""
+    try:
+        source = load_document(path)
+    except DocumentError as exc:
+        raise ScenarioError(exc.problems) from None
+    problems = list(_schema_problems(source))
+    if problems:
+        raise ScenarioError(problems)
+    data = source.data
+    try:
+        spec = load_spec(spec_file or spec_path(data["api"]))
+        lifecycles = spec.lifecycles
+    except DocumentError as exc:
+        raise ScenarioError([source.problem("/api", f"cannot load its spec: {exc}")]) from None
+    if data["task"] not in lifecycles:
+        raise ScenarioError([source.problem(
+            "/task", f"{data['task']!r} is not a schema with x-lifecycle in {spec.source.file}"
+            f"{did_you_mean(data['task'], lifecycles)}")])
+    lifecycle = lifecycles[data["task"]]
+    problems.extend(_semantic_problems(source, spec, lifecycle))
+    if problems:
+        raise ScenarioError(problems)
+    return _build(data, spec, lifecycle)
+
+
+def _schema_problems(source: SourceDocument) -> Iterator[Problem]:
+    errors = sorted(_schema_validator().iter_errors(source.data), key=lambda e: list(e.absolute_path))
+    for error in errors:
+        yield from _explain(source, error)
+
+
+def _explain(source: SourceDocument, error: ValidationError) -> Iterator[Problem]:
+    pointer = pointer_of(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        for key in error.instance:
+            if key not in allowed:
+                yield source.problem(f"{pointer}/{key}", f"unknown key {key!r}{did_you_mean(str(key), allowed)}")
+        return
+    if error.validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        yield source.problem(pointer, f"{error.instance!r} is not one of {options}"
+                             f"{did_you_mean(str(error.instance), options)}")
+        return
+    yield source.problem(pointer, error.message)
+
+
+def _semantic_problems(source: SourceDocument, spec: Spec, lifecycle: Lifecycle) -> Iterator[Problem]:
+    data = source.data
+    templates = data.get("templates", {})
+    operations = {op.operation_id: op for op in spec.operations()}
+    for name, template in templates.items():
+        for pointer, message in template_problems(template, templates, f"/templates/{name}"):
+            yield source.problem(pointer, message)
+    for pointer, message in template_problems(data["body"], templates, "/body"):
+        yield source.problem(pointer, message)
+    for op_id, entry in data["operations"].items():
+        where = f"/operations/{op_id}"
+        if op_id not in operations:
+            yield source.problem(where, f"no operation {op_id!r} in {spec.source.file}{did_you_mean(op_id, operations)}")
+            continue
+        for pointer, message in template_problems(entry.get("response"), templates, where + "/response"):
+            yield source.problem(pointer, message)
+        if entry["role"] in ("poll", "cancel", "file") and not entry.get("param"):
+            yield source.problem(where, f"role {entry['role']!r} needs 'param'")
+    for kind in ("failed", "cancelled"):
+        state = data.get("states", {}).get(kind)
+        if kind in data.get("states", {}) and not lifecycle.is_state(state):
+            yield source.problem(f"/states/{kind}", f"{state!r} is not a state of {data['task']}")
+    defaults = [n for n, s in data["scenarios"].items() if s.get("default")]
+    if len(defaults) > 1:
+        yield source.problem("/scenarios", f"more than one default scenario: {', '.join(defaults)}")
+    for index, rule in enumerate(data.get("select", [])):
+        if rule["scenario"] not in data["scenarios"]:
+            yield source.problem(f"/select/{index}/scenario", f"no scenario {rule['scenario']!r}"
+                                 f"{did_you_mean(rule['scenario'], data['scenarios'])}")
+    for name, scenario in data["scenarios"].items():
+        yield from _path_problems(source, f"/scenarios/{name}", scenario, lifecycle)
+        for pointer, message in template_problems(scenario.get("fields", {}), templates, f"/scenarios/{name}/fields"):
+            yield source.problem(pointer, message)
+    for index, (prefix, pattern) in enumerate((c["prefix"], c["pattern"]) for c in data["auth"]["credentials"]):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            yield source.problem(f"/auth/credentials/{index}/pattern", f"not a regular expression: {exc}")
+
+
+def _path_problems(source: SourceDocument, where: str, scenario: Mapping[str, Any], lifecycle: Lifecycle) -> Iterator[Problem]:
+    path = scenario["path"]
+    states = [step["state"] for step in path]
+    labels = [str(s) for s in lifecycle.states]
+    for index, state in enumerate(states):
+        if not lifecycle.is_state(state):
+            yield source.problem(f"{where}/path/{index}/state",
+                                 f"{state!r} is not a state of this lifecycle{did_you_mean(str(state), labels)}")
+            return
+    if states[0] not in lifecycle.initial:
+        yield source.problem(f"{where}/path/0/state", f"a path starts in an initial state, not {states[0]!r}")
+    for index in range(1, len(states)):
+        before, after = states[index - 1], states[index]
+        if after not in lifecycle.successors(before):
+            yield source.problem(f"{where}/path/{index}/state",
+                                 f"{before!r} -> {after!r} is not an allowed transition")
+
+
+def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behaviour:
+    operations = {op.operation_id: op for op in spec.operations()}
+    scenarios = {
+        name: Scenario(name, tuple(s["path"]), s.get("description", ""), s.get("input", {}), s.get("fields", {}))
+        for name, s in data["scenarios"].items()
+    }
+    default = next((n for n, s in data["scenarios"].items() if s.get("default")), next(iter(scenarios)))
+    auth = data["auth"]
+    return Behaviour(
+        api=data["api"],
+        spec=spec,
+        task_component=data["task"],
+        lifecycle=lifecycle,
+        id_kind=data["id"]["kind"],
+        id_start=int(data["id"].get("start", 1)),
+        id_length=int(data["id"].get("length", 15)),
+        time_format=data.get("time-format", "iso"),
+        auth=AuthRule(auth["header"], tuple((c["prefix"], re.compile(c["pattern"])) for c in auth["credentials"]),
+                      auth["example"]),
+        errors={name: ErrorAnswer(e["status"], e["body"]) for name, e in data["errors"].items()},
+        forced_states=dict(data.get("states", {})),
+        templates=data.get("templates", {}),
+        body=data["body"],
+        operations={
+            op_id: OperationBehaviour(
+                operations[op_id], e["role"], int(e.get("status", 200)), e.get("response"), e.get("param"),
+                e.get("in", "path"), e.get("field"), bool(e.get("request", False)))
+            for op_id, e in data["operations"].items()
+        },
+        select=tuple((rule["input"], rule["scenario"]) for rule in data.get("select", [])),
+        scenarios=scenarios,
+        default_scenario=default,
+    )

@@ -1,0 +1,209 @@
+"""Render response bodies from templates in a scenario file.
+
+A template is any JSON-like value. A mapping with a `$` key is an expression, evaluated against
+the observed task; everything else is copied, with its children rendered. The expressions:
+
+| expression | value |
+|---|---|
+| `{$: id}` / `{$: state}` / `{$: owner}` | the task id, its current status value, its owner token |
+| `{$: input, key: K, default: D}` | a field of the create request (after scenario defaults) |
+| `{$: time, of: created or now, format: F}` | a timestamp (`iso`, `iso-ms`, `unix`) |
+| `{$: entered, states: [...], else: E}` | when the task first entered one of the states, else E (null) |
+| `{$: progress, state: S, from: A, to: B, as: number or integer or string, round: N}` | A before S, rising linearly to B through S |
+| `{$: remaining, state: S, round: N}` | seconds left in S |
+| `{$: switch, cases: [{states: [...], value: V}, ...], else: E}` | the first case matching the current state |
+| `{$: digits, length: N, salt: S}` / `{$: uuid, salt: S, per: task or owner}` / `{$: integer, min: A, max: B, salt: S}` | stable pseudo-random values from the task's seed |
+| `{$: format, template: "{base_url}/x/{id}"}` | a string with id, state, api and base_url filled in |
+| `{$: ref, name: N}` | a named template from the file's `templates` |
+| `{$: items}` / `{$: count}` | in list responses: the rendered tasks and how many there are |
+
+Unknown expressions are rejected when the scenario file is loaded, not when a request comes in.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from taskmock.core.engine import Observation
+
+__all__ = ["EXPRESSIONS", "RenderContext", "format_time", "render", "template_problems"]
+
+TIME_FORMATS = ("iso", "iso-ms", "unix")
+
+
+def format_time(seconds: float, fmt: str) -> Any:
+    """A timestamp in one of the vendor formats."""
+    if fmt == "unix":
+        return int(seconds)
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    if fmt == "iso-ms":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class RenderContext:
+    """What a template can see: the observed task and the request's surroundings."""
+
+    observation: Observation
+    time_format: str = "iso"
+    base_url: str = ""
+    templates: Mapping[str, Any] = field(default_factory=dict)
+    items: list[Any] | None = None
+
+    @property
+    def record(self) -> Any:
+        """The task record being rendered."""
+        return self.observation.record
+
+    def rng(self, salt: str, per: str = "task") -> random.Random:
+        """A random generator that gives the same values for the same task (or owner) and salt."""
+        if per == "owner":
+            return random.Random(f"owner:{self.record.owner}:{salt}")
+        return random.Random(f"{self.record.seed}:{self.record.id}:{salt}")
+
+
+def render(template: Any, ctx: RenderContext) -> Any:
+    """Render a template against a context."""
+    if isinstance(template, dict):
+        if "$" in template:
+            return EXPRESSIONS[template["$"]](template, ctx)
+        return {key: render(value, ctx) for key, value in template.items()}
+    if isinstance(template, list):
+        return [render(value, ctx) for value in template]
+    return template
+
+
+def _input(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return ctx.record.input.get(t["key"], render(t.get("default"), ctx))
+
+
+def _time(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    at = ctx.observation.now if t.get("of", "created") == "now" else ctx.record.created_at
+    return format_time(at, t.get("format", ctx.time_format))
+
+
+def _entered(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    at = ctx.observation.entered(t["states"])
+    if at is None:
+        return render(t.get("else"), ctx)
+    return format_time(at, t.get("format", ctx.time_format))
+
+
+def _shape_number(value: float, t: Mapping[str, Any]) -> Any:
+    kind = t.get("as", "number")
+    if kind in ("integer", "string"):
+        whole = int(value)
+        return str(whole) if kind == "string" else whole
+    return round(value, int(t.get("round", 4)))
+
+
+def _progress(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    start = float(render(t.get("from", 0), ctx))
+    end = float(render(t.get("to", 1), ctx))
+    return _shape_number(start + (end - start) * ctx.observation.fraction(t["state"]), t)
+
+
+def _remaining(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return round(ctx.observation.remaining(t["state"]), int(t.get("round", 1)))
+
+
+def _switch(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    state = ctx.observation.state
+    for case in t["cases"]:
+        if state in case["states"]:
+            return render(case["value"], ctx)
+    return render(t.get("else"), ctx)
+
+
+def _digits(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    rng = ctx.rng(str(t.get("salt", "digits")), t.get("per", "task"))
+    length = int(t.get("length", 15))
+    return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(length - 1))
+
+
+def _uuid(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    rng = ctx.rng(str(t.get("salt", "uuid")), t.get("per", "task"))
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _integer(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    rng = ctx.rng(str(t.get("salt", "integer")), t.get("per", "task"))
+    return rng.randint(int(t.get("min", 1)), int(t.get("max", 1_000_000)))
+
+
+def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    values = {"id": ctx.record.id, "state": ctx.observation.state, "api": ctx.record.api,
+              "base_url": ctx.base_url}
+    return str(t["template"]).format_map(values)
+
+
+def _ref(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return render(ctx.templates[t["name"]], ctx)
+
+
+def _items(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return list(ctx.items or [])
+
+
+def _count(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return len(ctx.items or [])
+
+
+EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
+    "id": lambda t, ctx: ctx.record.id,
+    "state": lambda t, ctx: ctx.observation.state,
+    "owner": lambda t, ctx: ctx.record.owner,
+    "input": _input,
+    "time": _time,
+    "entered": _entered,
+    "progress": _progress,
+    "remaining": _remaining,
+    "switch": _switch,
+    "digits": _digits,
+    "uuid": _uuid,
+    "integer": _integer,
+    "format": _format,
+    "ref": _ref,
+    "items": _items,
+    "count": _count,
+}
+
+# The keys each expression requires; checked at load so a typo never reaches a request.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "input": ("key",), "entered": ("states",), "progress": ("state",), "remaining": ("state",),
+    "switch": ("cases",), "format": ("template",), "ref": ("name",),
+}
+
+
+def template_problems(template: Any, templates: Mapping[str, Any], pointer: str = "") -> list[tuple[str, str]]:
+    """Problems in a template, as (pointer, message): unknown expressions, missing keys, bad refs."""
+    from taskmock.errors import did_you_mean
+
+    found: list[tuple[str, str]] = []
+    if isinstance(template, dict):
+        if "$" in template:
+            name = template["$"]
+            if name not in EXPRESSIONS:
+                found.append((pointer + "/$", f"unknown expression {name!r}{did_you_mean(str(name), EXPRESSIONS)}"))
+                return found
+            for key in _REQUIRED.get(name, ()):
+                if key not in template:
+                    found.append((pointer, f"expression {name!r} needs {key!r}"))
+            if name == "ref" and template.get("name") not in templates:
+                found.append((pointer + "/name", f"no template named {template.get('name')!r}"
+                               f"{did_you_mean(str(template.get('name')), templates)}"))
+            if name in ("time", "entered") and template.get("format", "iso") not in TIME_FORMATS:
+                found.append((pointer + "/format", f"time format must be one of {', '.join(TIME_FORMATS)}"))
+        for key, value in template.items():
+            if key != "$":
+                found.extend(template_problems(value, templates, f"{pointer}/{key}"))
+    elif isinstance(template, list):
+        for index, value in enumerate(template):
+            found.extend(template_problems(value, templates, f"{pointer}/{index}"))
+    return found
