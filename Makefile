@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## serve: install and run the mock server
 serve: $(STAMP)
-	$(BIN)/taskmock specs
+	$(BIN)/taskmock serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 ## test: install and run the whole suite (lint, types, tests)
 test: lint typecheck unit

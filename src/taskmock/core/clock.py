@@ -72,7 +72,9 @@ class ManualClock:
             return self._now
 
 
-def make_clock(kind: str, speed: float = 1.0, start: float | None = None) -> WallClock | ScaledClock | ManualClock:
+def make_clock(
+    kind: str, speed: float = 1.0, start: float | None = None
+) -> WallClock | ScaledClock | ManualClock:
     """Build a clock by name: `wall` (scaled when speed != 1), `scaled` or `manual`."""
     if kind == "manual":
         return ManualClock(MANUAL_EPOCH if start is None else start)

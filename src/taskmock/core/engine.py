@@ -103,6 +103,8 @@ class Observation:
             full = self._planned_dwell(step)
             if not full:
                 return 1.0 if left else 0.0
+            if left and step.dwell == full:
+                return 1.0  # ran its whole dwell (exact: epoch-scale floats lose ~1e-7 s)
             end = self.steps[index + 1].at if left else self.now
             return min(1.0, max(0.0, (end - step.at) / full))
         return 0.0
@@ -145,7 +147,9 @@ def draw_dwell(spec: Any, rng: random.Random) -> float | None:
     return rng.uniform(float(low), float(high))
 
 
-def plan_steps(path: Sequence[Mapping[str, Any]], created_at: float, seed: int) -> tuple[PlannedStep, ...]:
+def plan_steps(
+    path: Sequence[Mapping[str, Any]], created_at: float, seed: int
+) -> tuple[PlannedStep, ...]:
     """Resolve a scenario path into absolute steps; the last step lasts forever."""
     rng = random.Random(seed)
     steps: list[PlannedStep] = []

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -100,6 +100,14 @@ class OperationBehaviour:
     param_in: str = "path"
     field: str | None = None
     validate_request: bool = False
+    example: Mapping[str, Any] | None = None
+
+    def path_for(self, task_id: Any) -> str:
+        """The request path (with query) that addresses `task_id` through this operation."""
+        path = self.operation.path
+        if self.param_in == "query":
+            return f"{path}?{self.param}={task_id}"
+        return path.replace("{" + str(self.param) + "}", str(task_id))
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,9 @@ class Behaviour:
         rng = random.Random(f"{seed}:{self.api}:id:{counter}")
         if self.id_kind == "uuid":
             return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(self.id_length - 1))
+        return str(rng.randint(1, 9)) + "".join(
+            str(rng.randint(0, 9)) for _ in range(self.id_length - 1)
+        )
 
     def task_body(self, scenario: Scenario) -> Any:
         """The body template with the scenario's field overrides merged in."""
@@ -189,9 +199,15 @@ def load_behaviour_file(path: str | Path, spec_file: str | Path | None = None) -
     except DocumentError as exc:
         raise ScenarioError([source.problem("/api", f"cannot load its spec: {exc}")]) from None
     if data["task"] not in lifecycles:
-        raise ScenarioError([source.problem(
-            "/task", f"{data['task']!r} is not a schema with x-lifecycle in {spec.source.file}"
-            f"{did_you_mean(data['task'], lifecycles)}")])
+        raise ScenarioError(
+            [
+                source.problem(
+                    "/task",
+                    f"{data['task']!r} is not a schema with x-lifecycle in {spec.source.file}"
+                    f"{did_you_mean(data['task'], lifecycles)}",
+                )
+            ]
+        )
     lifecycle = lifecycles[data["task"]]
     problems.extend(_semantic_problems(source, spec, lifecycle))
     if problems:
@@ -200,7 +216,9 @@ def load_behaviour_file(path: str | Path, spec_file: str | Path | None = None) -
 
 
 def _schema_problems(source: SourceDocument) -> Iterator[Problem]:
-    errors = sorted(_schema_validator().iter_errors(source.data), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        _schema_validator().iter_errors(source.data), key=lambda e: list(e.absolute_path)
+    )
     for error in errors:
         yield from _explain(source, error)
 
@@ -208,20 +226,28 @@ def _schema_problems(source: SourceDocument) -> Iterator[Problem]:
 def _explain(source: SourceDocument, error: ValidationError) -> Iterator[Problem]:
     pointer = pointer_of(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = error.schema.get("properties", {})
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = schema.get("properties", {})
         for key in error.instance:
             if key not in allowed:
-                yield source.problem(f"{pointer}/{key}", f"unknown key {key!r}{did_you_mean(str(key), allowed)}")
+                yield source.problem(
+                    f"{pointer}/{key}", f"unknown key {key!r}{did_you_mean(str(key), allowed)}"
+                )
         return
     if error.validator == "enum":
-        options = [str(o) for o in error.validator_value]
-        yield source.problem(pointer, f"{error.instance!r} is not one of {options}"
-                             f"{did_you_mean(str(error.instance), options)}")
+        options = [str(o) for o in cast(list[Any], error.validator_value)]
+        yield source.problem(
+            pointer,
+            f"{error.instance!r} is not one of {options}"
+            f"{did_you_mean(str(error.instance), options)}",
+        )
         return
     yield source.problem(pointer, error.message)
 
 
-def _semantic_problems(source: SourceDocument, spec: Spec, lifecycle: Lifecycle) -> Iterator[Problem]:
+def _semantic_problems(
+    source: SourceDocument, spec: Spec, lifecycle: Lifecycle
+) -> Iterator[Problem]:
     data = source.data
     templates = data.get("templates", {})
     operations = {op.operation_id: op for op in spec.operations()}
@@ -233,9 +259,14 @@ def _semantic_problems(source: SourceDocument, spec: Spec, lifecycle: Lifecycle)
     for op_id, entry in data["operations"].items():
         where = f"/operations/{op_id}"
         if op_id not in operations:
-            yield source.problem(where, f"no operation {op_id!r} in {spec.source.file}{did_you_mean(op_id, operations)}")
+            yield source.problem(
+                where,
+                f"no operation {op_id!r} in {spec.source.file}{did_you_mean(op_id, operations)}",
+            )
             continue
-        for pointer, message in template_problems(entry.get("response"), templates, where + "/response"):
+        for pointer, message in template_problems(
+            entry.get("response"), templates, where + "/response"
+        ):
             yield source.problem(pointer, message)
         if entry["role"] in ("poll", "cancel", "file") and not entry.get("param"):
             yield source.problem(where, f"role {entry['role']!r} needs 'param'")
@@ -248,44 +279,69 @@ def _semantic_problems(source: SourceDocument, spec: Spec, lifecycle: Lifecycle)
         yield source.problem("/scenarios", f"more than one default scenario: {', '.join(defaults)}")
     for index, rule in enumerate(data.get("select", [])):
         if rule["scenario"] not in data["scenarios"]:
-            yield source.problem(f"/select/{index}/scenario", f"no scenario {rule['scenario']!r}"
-                                 f"{did_you_mean(rule['scenario'], data['scenarios'])}")
+            yield source.problem(
+                f"/select/{index}/scenario",
+                f"no scenario {rule['scenario']!r}"
+                f"{did_you_mean(rule['scenario'], data['scenarios'])}",
+            )
     for name, scenario in data["scenarios"].items():
         yield from _path_problems(source, f"/scenarios/{name}", scenario, lifecycle)
-        for pointer, message in template_problems(scenario.get("fields", {}), templates, f"/scenarios/{name}/fields"):
+        for pointer, message in template_problems(
+            scenario.get("fields", {}), templates, f"/scenarios/{name}/fields"
+        ):
             yield source.problem(pointer, message)
-    for index, (prefix, pattern) in enumerate((c["prefix"], c["pattern"]) for c in data["auth"]["credentials"]):
+    for index, (_prefix, pattern) in enumerate(
+        (c["prefix"], c["pattern"]) for c in data["auth"]["credentials"]
+    ):
         try:
             re.compile(pattern)
         except re.error as exc:
-            yield source.problem(f"/auth/credentials/{index}/pattern", f"not a regular expression: {exc}")
+            yield source.problem(
+                f"/auth/credentials/{index}/pattern", f"not a regular expression: {exc}"
+            )
 
 
-def _path_problems(source: SourceDocument, where: str, scenario: Mapping[str, Any], lifecycle: Lifecycle) -> Iterator[Problem]:
+def _path_problems(
+    source: SourceDocument, where: str, scenario: Mapping[str, Any], lifecycle: Lifecycle
+) -> Iterator[Problem]:
     path = scenario["path"]
     states = [step["state"] for step in path]
     labels = [str(s) for s in lifecycle.states]
     for index, state in enumerate(states):
         if not lifecycle.is_state(state):
-            yield source.problem(f"{where}/path/{index}/state",
-                                 f"{state!r} is not a state of this lifecycle{did_you_mean(str(state), labels)}")
+            yield source.problem(
+                f"{where}/path/{index}/state",
+                f"{state!r} is not a state of this lifecycle{did_you_mean(str(state), labels)}",
+            )
             return
     if states[0] not in lifecycle.initial:
-        yield source.problem(f"{where}/path/0/state", f"a path starts in an initial state, not {states[0]!r}")
+        yield source.problem(
+            f"{where}/path/0/state", f"a path starts in an initial state, not {states[0]!r}"
+        )
     for index in range(1, len(states)):
         before, after = states[index - 1], states[index]
         if after not in lifecycle.successors(before):
-            yield source.problem(f"{where}/path/{index}/state",
-                                 f"{before!r} -> {after!r} is not an allowed transition")
+            yield source.problem(
+                f"{where}/path/{index}/state",
+                f"{before!r} -> {after!r} is not an allowed transition",
+            )
 
 
 def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behaviour:
     operations = {op.operation_id: op for op in spec.operations()}
     scenarios = {
-        name: Scenario(name, tuple(s["path"]), s.get("description", ""), s.get("input", {}), s.get("fields", {}))
+        name: Scenario(
+            name,
+            tuple(s["path"]),
+            s.get("description", ""),
+            s.get("input", {}),
+            s.get("fields", {}),
+        )
         for name, s in data["scenarios"].items()
     }
-    default = next((n for n, s in data["scenarios"].items() if s.get("default")), next(iter(scenarios)))
+    default = next(
+        (n for n, s in data["scenarios"].items() if s.get("default")), next(iter(scenarios))
+    )
     auth = data["auth"]
     return Behaviour(
         api=data["api"],
@@ -296,16 +352,27 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         id_start=int(data["id"].get("start", 1)),
         id_length=int(data["id"].get("length", 15)),
         time_format=data.get("time-format", "iso"),
-        auth=AuthRule(auth["header"], tuple((c["prefix"], re.compile(c["pattern"])) for c in auth["credentials"]),
-                      auth["example"]),
+        auth=AuthRule(
+            auth["header"],
+            tuple((c["prefix"], re.compile(c["pattern"])) for c in auth["credentials"]),
+            auth["example"],
+        ),
         errors={name: ErrorAnswer(e["status"], e["body"]) for name, e in data["errors"].items()},
         forced_states=dict(data.get("states", {})),
         templates=data.get("templates", {}),
         body=data["body"],
         operations={
             op_id: OperationBehaviour(
-                operations[op_id], e["role"], int(e.get("status", 200)), e.get("response"), e.get("param"),
-                e.get("in", "path"), e.get("field"), bool(e.get("request", False)))
+                operations[op_id],
+                e["role"],
+                int(e.get("status", 200)),
+                e.get("response"),
+                e.get("param"),
+                e.get("in", "path"),
+                e.get("field"),
+                bool(e.get("request", False)),
+                e.get("example"),
+            )
             for op_id, e in data["operations"].items()
         },
         select=tuple((rule["input"], rule["scenario"]) for rule in data.get("select", [])),

@@ -69,7 +69,9 @@ def load_document(path: str | Path) -> SourceDocument:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise DocumentError([Problem(name, "", f"cannot read file: {exc.strerror or exc}")]) from None
+        raise DocumentError(
+            [Problem(name, "", f"cannot read file: {exc.strerror or exc}")]
+        ) from None
     except UnicodeDecodeError:
         raise DocumentError([Problem(name, "", "not UTF-8 text")]) from None
     try:

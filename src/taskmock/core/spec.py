@@ -180,7 +180,7 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def load_api(name: str) -> Spec:
-    """Load the bundled spec of a vendor API by name (kokoon, tensorpix, hailuo, ...) or `control`."""
+    """Load the bundled spec of an API by name (kokoon, tensorpix, hailuo, ...) or `control`."""
     known = (*available_apis(), "control")
     if name not in known:
         raise UnknownNameError("API", name, known)

@@ -3,19 +3,19 @@
 A template is any JSON-like value. A mapping with a `$` key is an expression, evaluated against
 the observed task; everything else is copied, with its children rendered. The expressions:
 
-| expression | value |
-|---|---|
-| `{$: id}` / `{$: state}` / `{$: owner}` | the task id, its current status value, its owner token |
-| `{$: input, key: K, default: D}` | a field of the create request (after scenario defaults) |
-| `{$: time, of: created or now, format: F}` | a timestamp (`iso`, `iso-ms`, `unix`) |
-| `{$: entered, states: [...], else: E}` | when the task first entered one of the states, else E (null) |
-| `{$: progress, state: S, from: A, to: B, as: number or integer or string, round: N}` | A before S, rising linearly to B through S |
-| `{$: remaining, state: S, round: N}` | seconds left in S |
-| `{$: switch, cases: [{states: [...], value: V}, ...], else: E}` | the first case matching the current state |
-| `{$: digits, length: N, salt: S}` / `{$: uuid, salt: S, per: task or owner}` / `{$: integer, min: A, max: B, salt: S}` | stable pseudo-random values from the task's seed |
-| `{$: format, template: "{base_url}/x/{id}"}` | a string with id, state, api and base_url filled in |
-| `{$: ref, name: N}` | a named template from the file's `templates` |
-| `{$: items}` / `{$: count}` | in list responses: the rendered tasks and how many there are |
+- `{$: id}`, `{$: state}`, `{$: owner}`: the task id, its current status value, its owner token.
+- `{$: input, key: K, default: D}`: a field of the create request (after scenario defaults).
+- `{$: time, of: created|now, format: iso|iso-ms|unix}`: a timestamp.
+- `{$: entered, states: [...], else: E}`: when the task first entered one of the states, else E.
+- `{$: progress, state: S, from: A, to: B, as: number|integer|string, round: N}`: A before S,
+  rising linearly to B through S (a task cut short keeps the value it reached).
+- `{$: remaining, state: S, round: N}`: seconds left in S.
+- `{$: switch, cases: [{states: [...], value: V}, ...], else: E}`: the first matching case.
+- `{$: digits, length: N, salt: S}`, `{$: uuid, salt: S, per: task|owner}`,
+  `{$: integer, min: A, max: B, salt: S}`: stable pseudo-random values from the task's seed.
+- `{$: format, template: "{base_url}/x/{id}"}`: a string with id, state, api and base_url.
+- `{$: ref, name: N}`: a named template from the file's `templates`.
+- `{$: items}`, `{$: count}`: in list responses, the rendered tasks and how many there are.
 
 Unknown expressions are rejected when the scenario file is loaded, not when a request comes in.
 """
@@ -55,6 +55,7 @@ class RenderContext:
     base_url: str = ""
     templates: Mapping[str, Any] = field(default_factory=dict)
     items: list[Any] | None = None
+    total: int | None = None  # list responses: all matching tasks, when items is one page
 
     @property
     def record(self) -> Any:
@@ -98,7 +99,7 @@ def _entered(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 def _shape_number(value: float, t: Mapping[str, Any]) -> Any:
     kind = t.get("as", "number")
     if kind in ("integer", "string"):
-        whole = int(value)
+        whole = int(value + 1e-9)  # floor, but 0.99999... of 300 frames is 300, not 299
         return str(whole) if kind == "string" else whole
     return round(value, int(t.get("round", 4)))
 
@@ -138,8 +139,12 @@ def _integer(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 
 
 def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    values = {"id": ctx.record.id, "state": ctx.observation.state, "api": ctx.record.api,
-              "base_url": ctx.base_url}
+    values = {
+        "id": ctx.record.id,
+        "state": ctx.observation.state,
+        "api": ctx.record.api,
+        "base_url": ctx.base_url,
+    }
     return str(t["template"]).format_map(values)
 
 
@@ -152,7 +157,7 @@ def _items(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 
 
 def _count(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    return len(ctx.items or [])
+    return ctx.total if ctx.total is not None else len(ctx.items or [])
 
 
 EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
@@ -176,13 +181,20 @@ EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
 
 # The keys each expression requires; checked at load so a typo never reaches a request.
 _REQUIRED: dict[str, tuple[str, ...]] = {
-    "input": ("key",), "entered": ("states",), "progress": ("state",), "remaining": ("state",),
-    "switch": ("cases",), "format": ("template",), "ref": ("name",),
+    "input": ("key",),
+    "entered": ("states",),
+    "progress": ("state",),
+    "remaining": ("state",),
+    "switch": ("cases",),
+    "format": ("template",),
+    "ref": ("name",),
 }
 
 
-def template_problems(template: Any, templates: Mapping[str, Any], pointer: str = "") -> list[tuple[str, str]]:
-    """Problems in a template, as (pointer, message): unknown expressions, missing keys, bad refs."""
+def template_problems(
+    template: Any, templates: Mapping[str, Any], pointer: str = ""
+) -> list[tuple[str, str]]:
+    """Problems in a template as (pointer, message): unknown expressions, missing keys, bad refs."""
     from taskmock.errors import did_you_mean
 
     found: list[tuple[str, str]] = []
@@ -190,16 +202,28 @@ def template_problems(template: Any, templates: Mapping[str, Any], pointer: str 
         if "$" in template:
             name = template["$"]
             if name not in EXPRESSIONS:
-                found.append((pointer + "/$", f"unknown expression {name!r}{did_you_mean(str(name), EXPRESSIONS)}"))
+                found.append(
+                    (
+                        pointer + "/$",
+                        f"unknown expression {name!r}{did_you_mean(str(name), EXPRESSIONS)}",
+                    )
+                )
                 return found
             for key in _REQUIRED.get(name, ()):
                 if key not in template:
                     found.append((pointer, f"expression {name!r} needs {key!r}"))
             if name == "ref" and template.get("name") not in templates:
-                found.append((pointer + "/name", f"no template named {template.get('name')!r}"
-                               f"{did_you_mean(str(template.get('name')), templates)}"))
+                found.append(
+                    (
+                        pointer + "/name",
+                        f"no template named {template.get('name')!r}"
+                        f"{did_you_mean(str(template.get('name')), templates)}",
+                    )
+                )
             if name in ("time", "entered") and template.get("format", "iso") not in TIME_FORMATS:
-                found.append((pointer + "/format", f"time format must be one of {', '.join(TIME_FORMATS)}"))
+                found.append(
+                    (pointer + "/format", f"time format must be one of {', '.join(TIME_FORMATS)}")
+                )
         for key, value in template.items():
             if key != "$":
                 found.extend(template_problems(value, templates, f"{pointer}/{key}"))

@@ -1,0 +1,1 @@
+"""Contract checks: plain functions of (spec, response, history) that return violations."""

@@ -1,0 +1,105 @@
+"""Schema check: is a response one the spec allows (status, content type, body)?"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from taskmock.core.source import pointer_of
+from taskmock.core.spec import Operation, Spec
+
+__all__ = ["Violation", "response_violations"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way a response breaks the spec: where (JSON pointer), what was expected, what came."""
+
+    rule: str
+    pointer: str
+    message: str
+    expected: Any = None
+    actual: Any = None
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.pointer or '/'}: {self.message}"
+
+
+def _resolve(spec: Spec, node: Any) -> Any:
+    while (
+        isinstance(node, dict)
+        and isinstance(node.get("$ref"), str)
+        and node["$ref"].startswith("#/")
+    ):
+        target: Any = spec.document
+        for token in node["$ref"][2:].split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def response_violations(
+    spec: Spec, operation: Operation, status: int, content_type: str, body: bytes
+) -> list[Violation]:
+    """Every way a response to `operation` breaks the spec; empty when it conforms."""
+    responses = operation.raw.get("responses", {})
+    declared = (
+        responses.get(str(status))
+        or responses.get(f"{str(status)[0]}XX")
+        or responses.get("default")
+    )
+    if declared is None:
+        return [
+            Violation(
+                "status-code",
+                "",
+                f"status {status} is not documented for {operation.operation_id}",
+                sorted(responses),
+                status,
+            )
+        ]
+    declared = _resolve(spec, declared)
+    content = declared.get("content") or {}
+    media = content_type.split(";", 1)[0].strip().lower()
+    if not content:
+        if body:
+            return [
+                Violation(
+                    "body",
+                    "",
+                    f"status {status} documents no body, got {len(body)} bytes",
+                    None,
+                    len(body),
+                )
+            ]
+        return []
+    if media not in content:
+        return [
+            Violation(
+                "content-type",
+                "",
+                f"content type {media or 'none'!r} is not documented",
+                sorted(content),
+                media,
+            )
+        ]
+    schema = content[media].get("schema")
+    if schema is None or not media.endswith("json"):
+        return []
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        return [Violation("body", "", f"body is not JSON: {exc}", "JSON", body[:80])]
+    return [
+        Violation(
+            "schema",
+            pointer_of(error.absolute_path),
+            error.message,
+            error.validator_value,
+            error.instance,
+        )
+        for error in sorted(
+            spec.validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+        )
+    ]

@@ -1,0 +1,180 @@
+"""`taskmock serve`: the mock server on one port, all APIs at their documented paths."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import json
+import logging
+import socket
+import sys
+import time
+from typing import Any
+
+from taskmock.core.clock import make_clock
+from taskmock.errors import UsageError
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.asgi import asgi_app
+from taskmock.http.control import ADMIN_HEADER, PREFIX
+from taskmock.resources import available_apis
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the `serve` command."""
+    serve = commands.add_parser("serve", help="run the mock server")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--api",
+        action="append",
+        metavar="NAME",
+        help=f"serve only this API (repeatable; default all: {', '.join(available_apis())})",
+    )
+    serve.add_argument(
+        "--clock",
+        choices=("wall", "manual", "scaled"),
+        default="wall",
+        help="wall: real time; scaled: real time x --speed; manual: moves only when advanced",
+    )
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="time multiplier, e.g. 60 = a minute per second"
+    )
+    serve.add_argument(
+        "--seed", type=int, default=0, help="same seed, same ids, values and timings"
+    )
+    serve.add_argument(
+        "--admin-token", help=f"require this token in {ADMIN_HEADER} on the control plane"
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+    serve.set_defaults(run=run)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "the port is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _banner(mock: MockApp, base: str) -> str:
+    """What to paste: per API, a create call on the vendor route and a poll of the task it makes."""
+    tasks = mock.tasks
+    lines = [
+        f"taskmock serving {', '.join(tasks.behaviours)} at {base}  "
+        f"(clock {tasks.clock.kind}, seed {tasks.seed}; Ctrl-C stops)",
+        "",
+    ]
+    for api, behaviour in tasks.behaviours.items():
+        auth = f"-H '{behaviour.auth.header}: {behaviour.auth.example}'"
+        path = " -> ".join(
+            behaviour.lifecycle.label(step["state"]) for step in behaviour.scenario(None).path
+        )
+        lines.append(f"# {api}: {path}")
+        create = next(
+            (op for op in behaviour.operations.values() if op.role == "create" and op.example), None
+        )
+        poll = next(op for op in behaviour.operations.values() if op.role == "poll")
+        if create is not None:
+            body = json.dumps(create.example, separators=(",", ":"))
+            lines.append(
+                f"curl -s -X POST {base}{create.operation.path} {auth} "
+                f"-H 'content-type: application/json' -d '{body}'"
+            )
+        next_id = behaviour.make_id(tasks.seed, tasks.store.peek(api))
+        lines += [f"curl -s {auth} {base}{poll.path_for(next_id)}", ""]
+    admin = f" -H '{ADMIN_HEADER}: <token>'" if mock.config.admin_token else ""
+    lines.append(
+        f"control plane{admin}: {base}{PREFIX}/tasks, /clock, /clock/advance, /reset, /requests "
+        "(specs/control.yaml)"
+    )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server and block until Ctrl-C."""
+    import uvicorn
+
+    if args.speed <= 0:
+        raise UsageError("--speed must be positive")
+    if args.clock == "manual" and args.speed != 1.0:
+        raise UsageError("--speed has no effect on a manual clock; use --clock scaled or wall")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    clock = make_clock(args.clock, args.speed)
+    mock = MockApp(
+        MockConfig(
+            apis=tuple(args.api) if args.api else None,
+            clock=clock,
+            seed=args.seed,
+            admin_token=args.admin_token,
+        )
+    )
+    sock = _listen(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    app = asgi_app(mock if args.quiet else _logged(mock))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        http="httptools",
+        loop="uvloop" if _has_uvloop() else "asyncio",
+    )
+    server = uvicorn.Server(config)
+    print(_banner(mock, base), flush=True)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    print("taskmock stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover - uvloop is absent on Windows
+        return False
+    return True
+
+
+def _logged(mock: MockApp) -> MockApp:
+    logger = logging.getLogger("taskmock.requests")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    original = mock.handle
+
+    def handle(request: Any) -> Any:
+        started = time.perf_counter()
+        response = original(request)
+        elapsed = (time.perf_counter() - started) * 1000
+        query = f"?{request.query_string}" if request.query_string else ""
+        logger.info(
+            "%s %s%s %d %.1fms", request.method, request.path, query, response.status, elapsed
+        )
+        return response
+
+    mock.handle = handle  # type: ignore[method-assign]
+    return mock

@@ -1,0 +1,176 @@
+"""The task service: create, observe, render and force tasks. Shared by every front end, no HTTP."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from taskmock.core.clock import Clock
+from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
+from taskmock.core.scenario import Behaviour, load_behaviour
+from taskmock.core.store import InMemoryTaskStore
+from taskmock.core.template import RenderContext, format_time, render
+from taskmock.errors import TaskmockError, UnknownNameError
+from taskmock.resources import available_apis
+
+__all__ = ["InvalidTransition", "TaskService", "TaskView"]
+
+
+class InvalidTransition(TaskmockError):
+    """A forced transition the lifecycle does not allow (e.g. out of a terminal state)."""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task at one moment: its record, what it looks like, and its poll body."""
+
+    record: TaskRecord
+    observation: Observation
+    body: Any
+
+
+class TaskService:
+    """Tasks of every loaded API, on one clock, with ids and values derived from one seed."""
+
+    def __init__(self, clock: Clock, seed: int = 0, apis: tuple[str, ...] | None = None) -> None:
+        self.clock = clock
+        self.seed = seed
+        self.store = InMemoryTaskStore()
+        names = apis if apis is not None else available_apis()
+        self.behaviours: dict[str, Behaviour] = {name: load_behaviour(name) for name in names}
+
+    def behaviour(self, api: str) -> Behaviour:
+        """The behaviour of a loaded API."""
+        if api not in self.behaviours:
+            raise UnknownNameError("API", api, self.behaviours)
+        return self.behaviours[api]
+
+    def create(
+        self,
+        api: str,
+        scenario: str | None = None,
+        owner: str | None = None,
+        input: Mapping[str, Any] | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> TaskRecord:
+        """Create a task now. Without a scenario, the create input selects one (or the default)."""
+        behaviour = self.behaviour(api)
+        given = dict(input or {})
+        chosen = behaviour.scenario(
+            scenario if scenario is not None else behaviour.scenario_for_input(given)
+        )
+        counter = self.store.allocate(api)
+        # Stable across processes (str hashing is randomised per process; Random(str) is not).
+        seed = random.Random(f"{self.seed}:{api}:{counter}").getrandbits(31)
+        now = self.clock.now()
+        record = TaskRecord(
+            api=api,
+            id=behaviour.make_id(self.seed, counter),
+            scenario=chosen.name,
+            seed=seed,
+            created_at=now,
+            plan=plan_steps(chosen.path, now, seed),
+            owner=owner,
+            input={**chosen.input, **given},
+            fields=dict(fields or {}),
+        )
+        self.store.put(record)
+        return record
+
+    def find(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord | None:
+        """A task visible to `owner` (tasks without an owner are visible to everyone)."""
+        record = self.store.get(api, task_id)
+        if record is None or (owner is not None and record.owner not in (None, owner)):
+            return None
+        return record
+
+    def visible(self, api: str, owner: str | None) -> Iterator[TaskRecord]:
+        """The tasks of `api` that `owner` may see, oldest first."""
+        for record in self.store.all(api):
+            if owner is None or record.owner in (None, owner):
+                yield record
+
+    def view(self, record: TaskRecord, base_url: str = "") -> TaskView:
+        """The task now, with its rendered poll body (control-plane field overrides applied)."""
+        observation = observe(record, self.clock.now())
+        return TaskView(record, observation, self.render_body(observation, base_url))
+
+    def render_body(self, observation: Observation, base_url: str = "") -> Any:
+        """The poll body of an observed task."""
+        behaviour = self.behaviours[observation.record.api]
+        template = behaviour.task_body(behaviour.scenarios[observation.record.scenario])
+        body = render(template, self.context(observation, base_url))
+        if observation.record.fields and isinstance(body, dict):
+            body.update(observation.record.fields)
+        return body
+
+    def context(self, observation: Observation, base_url: str = "", **extra: Any) -> RenderContext:
+        """A render context for templates of the observed task's API."""
+        behaviour = self.behaviours[observation.record.api]
+        return RenderContext(
+            observation, behaviour.time_format, base_url, behaviour.templates, **extra
+        )
+
+    def ephemeral(self, api: str, task_id: Any, owner: str | None) -> Observation:
+        """An observation of a stand-in record, for rendering answers that concern no task."""
+        behaviour = self.behaviour(api)
+        now = self.clock.now()
+        initial = next(iter(behaviour.lifecycle.initial))
+        record = TaskRecord(
+            api,
+            task_id,
+            behaviour.default_scenario,
+            self.seed,
+            now,
+            (PlannedStep(initial, now, None),),
+            owner,
+        )
+        return observe(record, now)
+
+    def force(self, record: TaskRecord, state: Any) -> TaskRecord:
+        """Move a task to `state` now, if its lifecycle allows that from where it is."""
+        lifecycle = self.behaviour(record.api).lifecycle
+        current = observe(record, self.clock.now()).state
+        target = lifecycle.canonical(state)
+        if not lifecycle.is_state(state):
+            raise InvalidTransition(f"{state!r} is not a state of {record.api} tasks")
+        if current in lifecycle.terminal:
+            raise InvalidTransition(
+                f"task {record.id} is already {lifecycle.label(current)}, a terminal state"
+            )
+        if target not in lifecycle.reachable(current) or target == current:
+            raise InvalidTransition(
+                f"{lifecycle.label(current)} -> {lifecycle.label(target)} is not allowed"
+            )
+        updated = record.force(self.clock.now(), target)
+        self.store.put(updated)
+        return updated
+
+    def forced_state(self, api: str, kind: str) -> Any:
+        """The state the scenario file names for `failed` or `cancelled`."""
+        states = self.behaviour(api).forced_states
+        if kind not in states:
+            raise InvalidTransition(f"{api} has no {kind} state")
+        return states[kind]
+
+    def timeline(self, record: TaskRecord) -> list[dict[str, Any]]:
+        """The task's states over time (past and planned), for inspection."""
+        behaviour = self.behaviour(record.api)
+        now = self.clock.now()
+        return [
+            {
+                "state": step.state,
+                "at": format_time(step.at, "iso-ms"),
+                "seconds": round(step.at - record.created_at, 3),
+                "dwell": step.dwell,
+                "reached": step.at <= now,
+                "terminal": step.state in behaviour.lifecycle.terminal,
+            }
+            for step in record.timeline()
+        ]
+
+    def reset(self) -> None:
+        """Forget every task."""
+        self.store.clear()

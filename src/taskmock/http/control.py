@@ -1,0 +1,290 @@
+"""The control plane under /__taskmock/: drive the mock (tasks, clock, reset, journal, files).
+
+Described by specs/control.yaml; errors are RFC 9457 problem documents.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from taskmock.core.clock import ManualClock
+from taskmock.core.engine import TaskRecord
+from taskmock.core.tasks import InvalidTransition, TaskService
+from taskmock.core.template import format_time
+from taskmock.errors import UnknownNameError
+from taskmock.http.journal import Journal
+from taskmock.http.messages import Request, Response, json_response, problem
+from taskmock.http.routing import Route, Router
+from taskmock.resources import mocks_dir
+
+__all__ = ["PREFIX", "ControlPlane"]
+
+PREFIX = "/__taskmock"
+ADMIN_HEADER = "x-taskmock-admin-token"
+Handler = Callable[[Request, dict[str, str]], Response]
+
+
+class ControlPlane:
+    """Handlers for every /__taskmock/ route."""
+
+    def __init__(
+        self, tasks: TaskService, journal: Journal, admin_token: str | None = None
+    ) -> None:
+        self.tasks = tasks
+        self.journal = journal
+        self.admin_token = admin_token
+        self._sample = (mocks_dir() / "files" / "sample.mp4").read_bytes()
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", "/health", self._health),
+            ("GET", "/clock", self._clock),
+            ("POST", "/clock/advance", self._advance),
+            ("POST", "/tasks", self._create),
+            ("GET", "/tasks", self._list),
+            ("GET", "/tasks/{api}/{id}", self._inspect),
+            ("POST", "/tasks/{api}/{id}/fail", self._fail),
+            ("POST", "/tasks/{api}/{id}/cancel", self._cancel),
+            ("POST", "/tasks/{api}/{id}/transition", self._transition),
+            ("POST", "/reset", self._reset),
+            ("GET", "/requests", self._requests),
+            ("DELETE", "/requests", self._clear_requests),
+            ("GET", "/files/{name}", self._file),
+        ]
+        self.router: Router[Handler] = Router(Route(m, PREFIX + p, h) for m, p, h in table)
+
+    def handle(self, request: Request) -> Response:
+        """Answer a request whose path starts with /__taskmock."""
+        match = self.router.match(request.method, request.path)
+        if match is None:
+            allowed = self.router.methods_for(request.path)
+            if allowed:
+                return problem(
+                    405,
+                    "method-not-allowed",
+                    "Method not allowed",
+                    f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                )
+            nearest = self.router.nearest(request.method, request.path)
+            return problem(
+                404,
+                "no-route",
+                "No such control-plane route",
+                f"no route for {request.method} {request.path}; nearest: {nearest}",
+            )
+        if self.admin_token and not request.path.startswith(PREFIX + "/files/"):
+            given = request.headers.get(ADMIN_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.admin_token.encode()):
+                return problem(
+                    401,
+                    "admin-token",
+                    "Admin token required",
+                    f"send the control-plane token in the {ADMIN_HEADER} header",
+                )
+        try:
+            return match.route.target(request, match.params)
+        except UnknownNameError as exc:
+            return problem(
+                404 if exc.kind.startswith("API") else 422, "unknown-name", "Unknown name", str(exc)
+            )
+        except InvalidTransition as exc:
+            return problem(409, "invalid-transition", "Transition not allowed", str(exc))
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    def _health(self, request: Request, params: dict[str, str]) -> Response:
+        return json_response(
+            200,
+            {"status": "ok", "apis": list(self.tasks.behaviours), "tasks": len(self.tasks.store)},
+        )
+
+    def _clock_body(self) -> dict[str, Any]:
+        clock = self.tasks.clock
+        now = clock.now()
+        return {
+            "kind": clock.kind,
+            "now": now,
+            "iso": format_time(now, "iso-ms"),
+            "speed": getattr(clock, "speed", 1.0),
+        }
+
+    def _clock(self, request: Request, params: dict[str, str]) -> Response:
+        return json_response(200, self._clock_body())
+
+    def _advance(self, request: Request, params: dict[str, str]) -> Response:
+        data, error = _json_object(request)
+        if error:
+            return error
+        seconds = data.get("seconds")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= 10**9
+        ):
+            return problem(
+                422, "invalid-body", "Invalid body", "'seconds' must be a number from 0 to 1e9"
+            )
+        clock = self.tasks.clock
+        if not isinstance(clock, ManualClock):
+            return problem(
+                409,
+                "clock-not-manual",
+                "The clock is not manual",
+                f"the server runs a {clock.kind} clock; "
+                "start it with --clock manual to advance time",
+            )
+        clock.advance(float(seconds))
+        return json_response(200, self._clock_body())
+
+    def _create(self, request: Request, params: dict[str, str]) -> Response:
+        data, error = _json_object(request)
+        if error:
+            return error
+        unknown = set(data) - {"api", "scenario", "owner", "fields", "input"}
+        if unknown:
+            return problem(
+                422, "invalid-body", "Invalid body", f"unknown keys: {', '.join(sorted(unknown))}"
+            )
+        api = data.get("api")
+        if not isinstance(api, str):
+            return problem(
+                422,
+                "invalid-body",
+                "Invalid body",
+                f"'api' is required: one of {', '.join(self.tasks.behaviours)}",
+            )
+        for key, kind in (("scenario", str), ("owner", str), ("fields", dict), ("input", dict)):
+            if key in data and data[key] is not None and not isinstance(data[key], kind):
+                return problem(
+                    422, "invalid-body", "Invalid body", f"'{key}' must be a {kind.__name__}"
+                )
+        try:
+            behaviour = self.tasks.behaviour(api)
+        except UnknownNameError as exc:
+            return problem(422, "unknown-name", "Unknown name", str(exc))
+        record = self.tasks.create(
+            api,
+            data.get("scenario"),
+            _owner(behaviour, data.get("owner")),
+            data.get("input"),
+            data.get("fields"),
+        )
+        return json_response(
+            201,
+            self._summary(record, request, detail=True),
+            headers=[("location", f"{PREFIX}/tasks/{api}/{record.id}")],
+        )
+
+    def _list(self, request: Request, params: dict[str, str]) -> Response:
+        api = request.query_value("api")
+        if api is not None:
+            self.tasks.behaviour(api)
+        return json_response(
+            200, {"tasks": [self._summary(r, request) for r in self.tasks.store.all(api)]}
+        )
+
+    def _inspect(self, request: Request, params: dict[str, str]) -> Response:
+        record = self._record(params)
+        if record is None:
+            return _no_task(params)
+        return json_response(200, self._summary(record, request, detail=True))
+
+    def _fail(self, request: Request, params: dict[str, str]) -> Response:
+        return self._force_kind(request, params, "failed")
+
+    def _cancel(self, request: Request, params: dict[str, str]) -> Response:
+        return self._force_kind(request, params, "cancelled")
+
+    def _force_kind(self, request: Request, params: dict[str, str], kind: str) -> Response:
+        record = self._record(params)
+        if record is None:
+            return _no_task(params)
+        updated = self.tasks.force(record, self.tasks.forced_state(record.api, kind))
+        return json_response(200, self._summary(updated, request, detail=True))
+
+    def _transition(self, request: Request, params: dict[str, str]) -> Response:
+        data, error = _json_object(request)
+        if error:
+            return error
+        record = self._record(params)
+        if record is None:
+            return _no_task(params)
+        if "state" not in data:
+            return problem(422, "invalid-body", "Invalid body", "'state' is required")
+        updated = self.tasks.force(record, data["state"])
+        return json_response(200, self._summary(updated, request, detail=True))
+
+    def _reset(self, request: Request, params: dict[str, str]) -> Response:
+        self.tasks.reset()
+        self.journal.clear()
+        return Response(204)
+
+    def _requests(self, request: Request, params: dict[str, str]) -> Response:
+        return json_response(200, {"requests": [e.as_dict() for e in self.journal]})
+
+    def _clear_requests(self, request: Request, params: dict[str, str]) -> Response:
+        self.journal.clear()
+        return Response(204)
+
+    def _file(self, request: Request, params: dict[str, str]) -> Response:
+        if not params["name"].endswith(".mp4"):
+            return problem(404, "no-file", "No such file", "files are served as <name>.mp4")
+        return Response(
+            200,
+            self._sample,
+            [
+                ("content-type", "video/mp4"),
+                ("content-disposition", f'attachment; filename="{params["name"]}"'),
+            ],
+        )
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _record(self, params: dict[str, str]) -> TaskRecord | None:
+        self.tasks.behaviour(params["api"])
+        return self.tasks.store.get(params["api"], params["id"])
+
+    def _summary(
+        self, record: TaskRecord, request: Request, detail: bool = False
+    ) -> dict[str, Any]:
+        behaviour = self.tasks.behaviour(record.api)
+        view = self.tasks.view(record, request.base_url)
+        poll = next(op for op in behaviour.operations.values() if op.role == "poll")
+        path = poll.path_for(record.id)
+        summary: dict[str, Any] = {
+            "api": record.api,
+            "id": record.id,
+            "scenario": record.scenario,
+            "owner": record.owner,
+            "state": view.observation.state,
+            "terminal": view.observation.state in behaviour.lifecycle.terminal,
+            "created_at": format_time(record.created_at, "iso-ms"),
+            "poll_path": path,
+            "poll_url": request.base_url + path,
+        }
+        if detail:
+            summary["timeline"] = self.tasks.timeline(record)
+            summary["body"] = view.body
+        return summary
+
+
+def _owner(behaviour: Any, owner: str | None) -> str | None:
+    # Accept either the bare token or a full header value ("Token abc"): both mean the token.
+    return behaviour.auth.owner(owner) or owner if owner else None
+
+
+def _no_task(params: dict[str, str]) -> Response:
+    return problem(404, "no-task", "No such task", f"no {params['api']} task {params['id']!r}")
+
+
+def _json_object(request: Request) -> tuple[dict[str, Any], Response | None]:
+    if not request.body:
+        return {}, None
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return {}, problem(400, "malformed-json", "Malformed JSON", str(exc))
+    if not isinstance(data, dict):
+        return {}, problem(422, "invalid-body", "Invalid body", "the body must be a JSON object")
+    return data, None

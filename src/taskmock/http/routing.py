@@ -1,0 +1,82 @@
+"""Match a method and path to a spec operation; name the nearest route when nothing matches."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["Match", "Route", "Router"]
+
+T = TypeVar("T")
+_PARAM = re.compile(r"\{([^}/]+)\}")
+
+
+@dataclass(frozen=True)
+class Route(Generic[T]):
+    """A method and path template (`/api/jobs/{id}/`) with what it leads to."""
+
+    method: str
+    template: str
+    target: T
+
+    def compile(self) -> re.Pattern[str]:
+        """The template as a regular expression with one named group per parameter."""
+        pattern, last = "", 0
+        for match in _PARAM.finditer(self.template):
+            pattern += (
+                re.escape(self.template[last : match.start()]) + f"(?P<{match.group(1)}>[^/]+)"
+            )
+            last = match.end()
+        return re.compile(pattern + re.escape(self.template[last:]) + "$")
+
+
+@dataclass(frozen=True)
+class Match(Generic[T]):
+    """A matched route and its path parameters."""
+
+    route: Route[T]
+    params: dict[str, str]
+
+
+class Router(Generic[T]):
+    """Routes indexed for speed: literal paths by dictionary, templated ones by regex."""
+
+    def __init__(self, routes: Iterable[Route[T]]) -> None:
+        self.routes = list(routes)
+        self._literal: dict[tuple[str, str], Route[T]] = {}
+        self._templated: list[tuple[re.Pattern[str], Route[T]]] = []
+        for route in self.routes:
+            if "{" in route.template:
+                self._templated.append((route.compile(), route))
+            else:
+                self._literal[(route.method, route.template)] = route
+
+    def match(self, method: str, path: str) -> Match[T] | None:
+        """The route for this method and path, or None."""
+        literal = self._literal.get((method, path))
+        if literal is not None:
+            return Match(literal, {})
+        for pattern, route in self._templated:
+            if route.method == method:
+                found = pattern.match(path)
+                if found:
+                    return Match(route, found.groupdict())
+        return None
+
+    def methods_for(self, path: str) -> list[str]:
+        """The methods some route accepts at this path (for a 405 answer)."""
+        return sorted({r.method for r in self.routes if self._path_matches(r, path)})
+
+    def _path_matches(self, route: Route[T], path: str) -> bool:
+        return route.template == path or (
+            "{" in route.template and bool(route.compile().match(path))
+        )
+
+    def nearest(self, method: str, path: str) -> str | None:
+        """The route most like an unmatched request, as `METHOD /template`."""
+        candidates = {f"{r.method} {r.template}": r for r in self.routes}
+        close = difflib.get_close_matches(f"{method} {path}", list(candidates), n=1, cutoff=0.0)
+        return close[0] if close else None

@@ -1,0 +1,86 @@
+"""Test helpers: a real mock server on 127.0.0.1 in a thread, and a tiny HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from taskmock.cli.serve_cmd import _listen
+from taskmock.core.clock import ManualClock
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.asgi import asgi_app
+
+
+@dataclass
+class Reply:
+    """An HTTP answer as the tests see it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LiveMock:
+    """A MockApp served over real HTTP on 127.0.0.1."""
+
+    app: MockApp
+    base_url: str
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def clock(self) -> ManualClock:
+        clock = self.app.tasks.clock
+        assert isinstance(clock, ManualClock)
+        return clock
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        all_headers = dict(headers or {})
+        if body is not None:
+            all_headers.setdefault("content-type", "application/json")
+        req = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers=all_headers
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return Reply(
+                    resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+                )
+        except urllib.error.HTTPError as err:
+            return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def start_live_mock(config: MockConfig | None = None) -> LiveMock:
+    """Start a mock on a free port of 127.0.0.1 (manual clock unless the config says otherwise)."""
+    app = MockApp(config or MockConfig(clock=ManualClock()))
+    sock = _listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(asgi_app(app), log_level="warning", access_log=False, lifespan="off")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()  # the socket already listens: early requests wait in its backlog, no polling
+    return LiveMock(app, f"http://127.0.0.1:{port}", server, thread)
