@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema.exceptions import ValidationError
+
 from taskmock.core.source import pointer_of
 from taskmock.core.spec import Operation, Spec
 
@@ -91,15 +93,23 @@ def response_violations(
         data = json.loads(body)
     except ValueError as exc:
         return [Violation("body", "", f"body is not JSON: {exc}", "JSON", body[:80])]
-    return [
-        Violation(
-            "schema",
-            pointer_of(error.absolute_path),
-            error.message,
-            error.validator_value,
-            error.instance,
-        )
-        for error in sorted(
-            spec.validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
-        )
-    ]
+    errors = sorted(spec.validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    return [_violation(error) for error in errors]
+
+
+def _violation(error: ValidationError) -> Violation:
+    # For anyOf/oneOf, report the branch that came closest (fewest errors, then the deepest one)
+    # rather than "not valid under any of the given schemas".
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        closest = min(branches.values(), key=len)
+        error = max(closest, key=lambda e: len(e.absolute_path))
+    return Violation(
+        "schema",
+        pointer_of(error.absolute_path),
+        error.message,
+        error.validator_value,
+        error.instance,
+    )

@@ -1,0 +1,130 @@
+"""`taskmock serve` as a user runs it: a real process on 127.0.0.1, stopped with Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "taskmock",
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "manual",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    banner = [proc.stdout.readline()]
+    match = re.search(r"at (http://127\.0\.0\.1:\d+)", banner[0])
+    assert match, banner
+    while not banner[-1].startswith("control plane"):
+        banner.append(proc.stdout.readline())
+    yield proc, match.group(1), banner
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=15)  # reap the process and close its pipes
+
+
+def test_banner_commands_work_as_printed(
+    server: tuple[subprocess.Popen[str], str, list[str]],
+) -> None:
+    _proc, _base, banner = server
+    curls = [line for line in banner if line.startswith("curl ")]
+    assert len(curls) == 6  # a create and a poll for each of the three APIs
+    create, poll = curls[2], curls[3]  # tensorpix
+    auth = re.search(r"-H '(Authorization): ([^']+)'", create)
+    assert auth
+    body = re.search(r"-d '([^']+)'", create)
+    assert body
+    url = re.search(r"-X POST (\S+)", create)
+    assert url
+    request = urllib.request.Request(
+        url.group(1),
+        data=body.group(1).encode(),
+        method="POST",
+        headers={auth.group(1): auth.group(2), "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        created = json.load(reply)
+    poll_url = poll.split()[-1]
+    assert poll_url.endswith(f"/api/jobs/{created['id']}/")  # the banner predicted the id
+    with urllib.request.urlopen(
+        urllib.request.Request(poll_url, headers={auth.group(1): auth.group(2)}), timeout=10
+    ) as reply:
+        assert json.load(reply)["status"] == 0
+
+
+def test_ctrl_c_stops_cleanly_and_requests_were_logged(
+    server: tuple[subprocess.Popen[str], str, list[str]],
+) -> None:
+    proc, base, _ = server
+    with urllib.request.urlopen(base + "/__taskmock/health", timeout=10) as reply:
+        assert json.load(reply)["status"] == "ok"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert "GET /__taskmock/health 200" in err
+    assert "Traceback" not in err
+    assert "taskmock stopped" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--clock", "sundial"], "invalid choice: 'sundial'"),
+        (["--speed", "0"], "--speed must be positive"),
+        (["--clock", "manual", "--speed", "60"], "--speed has no effect on a manual clock"),
+        (["--port", "99999"], "--port must be between 0 and 65535"),
+        (["--api", "kokon"], "unknown API 'kokon'; did you mean 'kokoon'?"),
+        (["--seed", "x"], "invalid int value: 'x'"),
+    ],
+)
+def test_bad_flags_exit_2_with_a_message(args: list[str], fragment: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "taskmock", "serve", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "taskmock", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr

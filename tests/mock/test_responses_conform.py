@@ -1,0 +1,139 @@
+"""Property: every answer the mock gives, in every state of every scenario, conforms to the spec."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from taskmock.checks.schema import response_violations
+from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.messages import Request, Response
+from taskmock.resources import API_NAMES
+
+BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
+SCENARIOS = [(api, name) for api, b in BEHAVIOURS.items() for name in b.scenarios]
+
+
+def _call(
+    app: MockApp, method: str, path: str, headers: dict[str, str], body: Any = None
+) -> Response:
+    path, _, query = path.partition("?")
+    raw = json.dumps(body).encode() if body is not None else b""
+    all_headers = {**headers, **({"content-type": "application/json"} if body is not None else {})}
+    return app.handle(Request(method, path, query, all_headers, raw, "http://127.0.0.1:8080"))
+
+
+def _assert_conforms(api: str, operation_id: str, response: Response) -> None:
+    spec = BEHAVIOURS[api].spec
+    found = response_violations(
+        spec, spec.operation(operation_id), response.status, response.content_type, response.body
+    )
+    assert found == [], f"{api} {operation_id} {response.status}: {[str(v) for v in found]}"
+
+
+@given(
+    case=st.sampled_from(SCENARIOS),
+    seed=st.integers(min_value=0, max_value=2**31),
+    steps=st.lists(st.floats(min_value=0, max_value=400, allow_nan=False), min_size=1, max_size=12),
+    vendor_create=st.booleans(),
+)
+def test_every_poll_in_every_state_conforms(
+    case: tuple[str, str], seed: int, steps: list[float], vendor_create: bool
+) -> None:
+    api, scenario = case
+    behaviour = BEHAVIOURS[api]
+    app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), seed=seed))
+    headers = {"authorization": behaviour.auth.example}
+    create = next(op for op in behaviour.operations.values() if op.role == "create" and op.example)
+    if vendor_create:
+        created = _call(
+            app,
+            "POST",
+            create.operation.path,
+            {**headers, "x-taskmock-scenario": scenario},
+            create.example,
+        )
+        _assert_conforms(api, create.operation.operation_id, created)
+    else:
+        app.tasks.create(api, scenario)
+    (record,) = app.tasks.store.all(api)
+    polls = [op for op in behaviour.operations.values() if op.role == "poll"]
+    lists = [op for op in behaviour.operations.values() if op.role == "list"]
+    clock = app.tasks.clock
+    assert isinstance(clock, ManualClock)
+    for step in [0.0, *steps, 10_000.0]:
+        clock.advance(step)
+        for poll in polls:
+            _assert_conforms(
+                api,
+                poll.operation.operation_id,
+                _call(app, "GET", poll.path_for(record.id), headers),
+            )
+        for listing in lists:
+            _assert_conforms(
+                api,
+                listing.operation.operation_id,
+                _call(app, "GET", listing.operation.path, headers),
+            )
+
+
+@given(case=st.sampled_from(SCENARIOS), at=st.floats(min_value=0, max_value=600, allow_nan=False))
+def test_forced_fail_and_cancel_conform(case: tuple[str, str], at: float) -> None:
+    api, scenario = case
+    behaviour = BEHAVIOURS[api]
+    app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
+    record = app.tasks.create(api, scenario)
+    app.tasks.clock.advance(at)  # type: ignore[attr-defined]
+    for kind in ("failed", "cancelled"):
+        state = behaviour.forced_states.get(kind)
+        current = app.tasks.view(app.tasks.store.get(api, record.id)).observation.state  # type: ignore[arg-type]
+        if state is not None and state in behaviour.lifecycle.successors(current):
+            app.tasks.force(app.tasks.store.get(api, record.id), state)  # type: ignore[arg-type]
+    poll = next(op for op in behaviour.operations.values() if op.role == "poll")
+    _assert_conforms(
+        api,
+        poll.operation.operation_id,
+        _call(app, "GET", poll.path_for(record.id), {"authorization": behaviour.auth.example}),
+    )
+
+
+def test_static_and_upload_operations_conform() -> None:
+    for api, behaviour in BEHAVIOURS.items():
+        app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
+        headers = {"authorization": behaviour.auth.example}
+        for op in behaviour.operations.values():
+            if op.role != "static" or op.validate_request or "{" in op.operation.path:
+                continue
+            _assert_conforms(
+                api,
+                op.operation.operation_id,
+                _call(app, op.operation.method, op.operation.path, headers),
+            )
+
+
+def test_same_seed_same_ids_and_bodies() -> None:
+    def run(seed: int) -> list[bytes]:
+        app = MockApp(MockConfig(clock=ManualClock(), seed=seed))
+        out = []
+        for api, behaviour in BEHAVIOURS.items():
+            record = app.tasks.create(api)
+            poll = next(op for op in behaviour.operations.values() if op.role == "poll")
+            for _ in range(5):
+                out.append(
+                    _call(
+                        app,
+                        "GET",
+                        poll.path_for(record.id),
+                        {"authorization": behaviour.auth.example},
+                    ).body
+                )
+                app.tasks.clock.advance(17)  # type: ignore[attr-defined]
+        return out
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
