@@ -137,3 +137,27 @@ def test_same_seed_same_ids_and_bodies() -> None:
 
     assert run(7) == run(7)
     assert run(7) != run(8)
+
+
+@given(
+    case=st.sampled_from(SCENARIOS),
+    times=st.lists(st.floats(min_value=0, max_value=500), max_size=8),
+)
+def test_fast_poll_body_is_byte_identical_to_the_plain_render(
+    case: tuple[str, str], times: list[float]
+) -> None:
+    """The hot path (cached constant fragments) never drifts from rendering the template afresh."""
+    from taskmock.core.template import dumps
+
+    api, scenario = case
+    app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
+    record = app.tasks.create(
+        api, scenario, owner="tok", input={"preview": True} if api == "tensorpix" else None
+    )
+    for step in [0.0, *times, 10_000.0]:
+        app.tasks.clock.advance(step)  # type: ignore[attr-defined]
+        fast = app.tasks.poll_json(record, "http://h:1")
+        assert fast == dumps(app.tasks.view(record, "http://h:1").body)
+        assert app.tasks.poll_json(record, "http://other:2") == dumps(
+            app.tasks.view(record, "http://other:2").body
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +12,14 @@ from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
 from taskmock.core.scenario import Behaviour, load_behaviour
 from taskmock.core.store import InMemoryTaskStore
-from taskmock.core.template import RenderContext, format_time, render
+from taskmock.core.template import CompiledBody, RenderContext, dumps, format_time, render
 from taskmock.errors import TaskmockError, UnknownNameError
 from taskmock.resources import available_apis
 
-__all__ = ["InvalidTransition", "TaskService", "TaskView"]
+__all__ = ["STATIC_CACHE_SIZE", "InvalidTransition", "TaskService", "TaskView"]
+
+#: How many tasks keep their encoded constant members (the most recently polled ones).
+STATIC_CACHE_SIZE = 4096
 
 
 class InvalidTransition(TaskmockError):
@@ -40,6 +44,13 @@ class TaskService:
         self.store = InMemoryTaskStore()
         names = apis if apis is not None else available_apis()
         self.behaviours: dict[str, Behaviour] = {name: load_behaviour(name) for name in names}
+        self._compiled: dict[tuple[str, str], CompiledBody] = {
+            (api, name): CompiledBody(template, behaviour.templates)
+            for api, behaviour in self.behaviours.items()
+            for name, scenario in behaviour.scenarios.items()
+            if isinstance(template := behaviour.task_body(scenario), dict)
+        }
+        self._statics: OrderedDict[tuple[Any, ...], list[str | None]] = OrderedDict()
 
     def behaviour(self, api: str) -> Behaviour:
         """The behaviour of a loaded API."""
@@ -96,6 +107,28 @@ class TaskService:
         """The task now, with its rendered poll body (control-plane field overrides applied)."""
         observation = observe(record, self.clock.now())
         return TaskView(record, observation, self.render_body(observation, base_url))
+
+    def poll_json(self, record: TaskRecord, base_url: str = "") -> str:
+        """The poll body now, as JSON text: the hot path, equal to encoding `view(...).body`.
+
+        A task's constant members are encoded once and kept (bounded LRU); a poll renders only
+        the members that depend on time (state, timestamps, progress).
+        """
+        observation = observe(record, self.clock.now())
+        compiled = self._compiled.get((record.api, record.scenario))
+        if compiled is None or record.fields:
+            return dumps(self.render_body(observation, base_url))
+        ctx = self.context(observation, base_url)
+        key = (record.api, record.id, record.seed, record.created_at, base_url)
+        statics = self._statics.get(key)
+        if statics is None:
+            statics = compiled.static_fragments(ctx)
+            self._statics[key] = statics
+            if len(self._statics) > STATIC_CACHE_SIZE:
+                self._statics.popitem(last=False)
+        else:
+            self._statics.move_to_end(key)
+        return compiled.render_json(ctx, statics)
 
     def render_body(self, observation: Observation, base_url: str = "") -> Any:
         """The poll body of an observed task."""
@@ -174,3 +207,4 @@ class TaskService:
     def reset(self) -> None:
         """Forget every task."""
         self.store.clear()
+        self._statics.clear()

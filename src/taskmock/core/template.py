@@ -22,20 +22,32 @@ Unknown expressions are rejected when the scenario file is loaded, not when a re
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from taskmock.core.engine import Observation
 
-__all__ = ["EXPRESSIONS", "RenderContext", "format_time", "render", "template_problems"]
+__all__ = [
+    "EXPRESSIONS",
+    "CompiledBody",
+    "RenderContext",
+    "dumps",
+    "format_time",
+    "is_static",
+    "render",
+    "template_problems",
+]
 
 TIME_FORMATS = ("iso", "iso-ms", "unix")
 
 
+@lru_cache(maxsize=8192)
 def format_time(seconds: float, fmt: str) -> Any:
     """A timestamp in one of the vendor formats."""
     if fmt == "unix":
@@ -231,3 +243,65 @@ def template_problems(
         for index, value in enumerate(template):
             found.extend(template_problems(value, templates, f"{pointer}/{index}"))
     return found
+
+
+# Expressions whose value depends only on the task record (and the base URL), never on the time.
+_RECORD_ONLY = frozenset({"id", "owner", "input", "digits", "uuid", "integer"})
+
+
+def is_static(template: Any, templates: Mapping[str, Any]) -> bool:
+    """Whether a template renders the same for a task at every moment (so it can be cached)."""
+    if isinstance(template, dict):
+        if "$" in template:
+            name = template["$"]
+            if name == "time":
+                return template.get("of", "created") != "now"
+            if name == "format":
+                return "{state}" not in str(template.get("template", ""))
+            if name == "ref":
+                return is_static(templates.get(template.get("name")), templates)
+            if name not in _RECORD_ONLY:
+                return False
+            return all(is_static(v, templates) for k, v in template.items() if k != "$")
+        return all(is_static(v, templates) for v in template.values())
+    if isinstance(template, list):
+        return all(is_static(v, templates) for v in template)
+    return True
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def dumps(data: Any) -> str:
+    """JSON text as the mock sends it: compact, UTF-8 (one encoder, built once)."""
+    return _ENCODE(data)
+
+
+class CompiledBody:
+    """A mapping template split into per-task constant members and per-poll members.
+
+    `render_json` joins JSON fragments: constant members are encoded once per task (the caller
+    keeps them, see `static_fragments`), the rest on every poll. The result is byte-identical to
+    encoding `render(template, ctx)`.
+    """
+
+    def __init__(self, template: Mapping[str, Any], templates: Mapping[str, Any]) -> None:
+        self.members = [
+            (dumps(key) + ":", value, is_static(value, templates))
+            for key, value in template.items()
+        ]
+
+    def static_fragments(self, ctx: RenderContext) -> list[str | None]:
+        """The encoded constant members of one task (None where a member varies per poll)."""
+        return [
+            prefix + dumps(render(value, ctx)) if static else None
+            for prefix, value, static in self.members
+        ]
+
+    def render_json(self, ctx: RenderContext, statics: list[str | None]) -> str:
+        """The body as JSON text, from a task's constant fragments and this poll's values."""
+        parts = [
+            fragment if fragment is not None else prefix + dumps(render(value, ctx))
+            for fragment, (prefix, value, _) in zip(statics, self.members, strict=True)
+        ]
+        return "{" + ",".join(parts) + "}"

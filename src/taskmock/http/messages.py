@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from taskmock.core.template import dumps
+
 __all__ = ["JSON", "PROBLEM_JSON", "Request", "Response", "json_response", "problem"]
 
 JSON = "application/json"
@@ -59,7 +61,7 @@ class Response:
 
 
 def _dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return dumps(data).encode()
 
 
 def json_response(

@@ -11,7 +11,7 @@ from taskmock.core.tasks import InvalidTransition, TaskService
 from taskmock.core.template import render
 from taskmock.errors import UnknownNameError
 from taskmock.http.bodies import BodyError, read_body
-from taskmock.http.messages import Request, Response, json_response
+from taskmock.http.messages import JSON, Request, Response, json_response
 from taskmock.http.routing import Match, Route, Router
 
 __all__ = ["Outcome", "VendorSurface"]
@@ -102,8 +102,10 @@ class VendorSurface:
         )
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
-        return self._answer(
-            route, 200, self.tasks.view(record, request.base_url).body, str(record.id)
+        body = self.tasks.poll_json(record, request.base_url).encode()
+        response = Response(200, body, [("content-type", JSON)])
+        return Outcome(
+            response, route.behaviour.api, route.operation.operation.operation_id, str(record.id)
         )
 
     def _list(
