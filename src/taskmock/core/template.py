@@ -255,11 +255,11 @@ def is_static(template: Any, templates: Mapping[str, Any]) -> bool:
         if "$" in template:
             name = template["$"]
             if name == "time":
-                return template.get("of", "created") != "now"
+                return bool(template.get("of", "created") != "now")
             if name == "format":
                 return "{state}" not in str(template.get("template", ""))
             if name == "ref":
-                return is_static(templates.get(template.get("name")), templates)
+                return is_static(templates.get(str(template.get("name"))), templates)
             if name not in _RECORD_ONLY:
                 return False
             return all(is_static(v, templates) for k, v in template.items() if k != "$")
