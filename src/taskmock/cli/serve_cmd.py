@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
 import json
 import logging
@@ -60,6 +59,8 @@ def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this: headers and body leave at once, no Nagle/delayed-ACK stall.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     print(_banner(mock, base), flush=True)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        server.run(sockets=[sock])  # uses the configured loop (uvloop), unlike asyncio.run
     except KeyboardInterrupt:
         pass
     finally:

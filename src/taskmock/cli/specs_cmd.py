@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from taskmock.core.spec import Spec, load_api
-from taskmock.core.validation import validate_file
 from taskmock.resources import API_NAMES, spec_path
 
 __all__ = ["register"]
@@ -60,6 +59,10 @@ def _print_operations(spec: Spec) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from taskmock.core.validation import (
+        validate_file,
+    )  # heavy (openapi-spec-validator): load on use
+
     files = args.files or [str(spec_path(name)) for name in (*API_NAMES, "control")]
     failed = 0
     for file in files:

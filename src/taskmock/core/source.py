@@ -12,6 +12,9 @@ from taskmock.errors import DocumentError, Problem
 
 __all__ = ["SourceDocument", "escape_pointer", "load_document", "pointer_of"]
 
+# libyaml's loader is several times faster and keeps the same marks (line numbers).
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def escape_pointer(token: object) -> str:
     """Escape one JSON-pointer reference token (RFC 6901)."""
@@ -75,7 +78,7 @@ def load_document(path: str | Path) -> SourceDocument:
     except UnicodeDecodeError:
         raise DocumentError([Problem(name, "", "not UTF-8 text")]) from None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None
