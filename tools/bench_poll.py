@@ -1,4 +1,4 @@
-"""Benchmark: polls of a running task, taskmock beside WireMock, Prism and nginx serving the same body.
+"""Benchmark: polls of a running task; taskmock beside WireMock, Prism and nginx, same body.
 
 Each server is pinned to core 0 and the load generator (wrk: 1 thread, 16 keep-alive connections)
 to core 1. Every server gets a warm-up run first (the JVM needs one). Also measured: how long
