@@ -120,6 +120,8 @@ def test_malformed_json_is_400(mock: LiveMock) -> None:
         ({"api": "kokoon", "colour": "red"}, "unknown keys: colour"),
         ({"scenario": "success"}, "'api' is required"),
         ({"api": "kokoon", "fields": [1]}, "'fields' must be a dict"),
+        ({"api": "kokoon", "fields": None}, "'fields' must be a dict"),
+        ({"api": "kokoon", "scenario": None}, "'scenario' must be a str"),
     ],
 )
 def test_bad_task_creation_is_422_and_creates_nothing(

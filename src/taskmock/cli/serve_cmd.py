@@ -49,6 +49,13 @@ def register(commands: Any) -> None:
         "--seed", type=int, default=0, help="same seed, same ids, values and timings"
     )
     serve.add_argument(
+        "--token",
+        action="append",
+        metavar="TOKEN",
+        help="accept only this credential on vendor routes (repeatable; the bare token, e.g. abc "
+        "for 'Token abc'); default: any well-formed one",
+    )
+    serve.add_argument(
         "--admin-token", help=f"require this token in {ADMIN_HEADER} on the control plane"
     )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
@@ -123,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             clock=clock,
             seed=args.seed,
             admin_token=args.admin_token,
+            tokens=frozenset(args.token) if args.token else None,
         )
     )
     sock = _listen(args.host, args.port)

@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
+from taskmock.core.formats import FORMATS
 from taskmock.core.lifecycle import Lifecycle, parse_lifecycle
 from taskmock.core.source import SourceDocument, escape_pointer, load_document
 from taskmock.errors import SpecError, UnknownNameError
@@ -100,9 +101,7 @@ class Spec:
     @cached_property
     def _root_validator(self) -> Validator:
         # The whole document as the root resource, so "#/components/..." resolves inside it.
-        return Draft202012Validator(
-            self.document, format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
+        return Draft202012Validator(self.document, format_checker=FORMATS)
 
     def validator(self, schema: dict[str, Any]) -> Validator:
         """A JSON Schema validator for a schema inside this document (refs resolve in it)."""

@@ -4,7 +4,7 @@ A template is any JSON-like value. A mapping with a `$` key is an expression, ev
 the observed task; everything else is copied, with its children rendered. The expressions:
 
 - `{$: id}`, `{$: state}`, `{$: owner}`: the task id, its current status value, its owner token.
-- `{$: input, key: K, default: D}`: a field of the create request (after scenario defaults).
+- `{$: input, key: K, default: D}`: a field of the create request, or D when absent or null.
 - `{$: time, of: created|now, format: iso|iso-ms|unix}`: a timestamp.
 - `{$: entered, states: [...], else: E}`: when the task first entered one of the states, else E.
 - `{$: progress, state: S, from: A, to: B, as: number|integer|string, round: N}`: A before S,
@@ -93,7 +93,8 @@ def render(template: Any, ctx: RenderContext) -> Any:
 
 
 def _input(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    return ctx.record.input.get(t["key"], render(t.get("default"), ctx))
+    value = ctx.record.input.get(t["key"])  # absent and explicit null both take the default
+    return render(t.get("default"), ctx) if value is None else value
 
 
 def _time(t: Mapping[str, Any], ctx: RenderContext) -> Any:

@@ -29,6 +29,9 @@ class MockConfig:
     clock: Clock | None = None
     seed: int = 0
     admin_token: str | None = None
+    tokens: frozenset[str] | None = (
+        None  # accept only these credentials (default: any well-formed one)
+    )
     journal_limit: int = 10_000
 
 
@@ -40,7 +43,7 @@ class MockApp:
         self.config = config
         self.tasks = TaskService(config.clock or ManualClock(), config.seed, config.apis)
         self.journal = Journal(config.journal_limit)
-        self.vendor = VendorSurface(self.tasks)
+        self.vendor = VendorSurface(self.tasks, config.tokens)
         self.control = ControlPlane(self.tasks, self.journal, config.admin_token)
 
     def handle(self, request: Request) -> Response:

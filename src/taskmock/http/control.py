@@ -60,12 +60,14 @@ class ControlPlane:
         if match is None:
             allowed = self.router.methods_for(request.path)
             if allowed:
-                return problem(
+                response = problem(
                     405,
                     "method-not-allowed",
                     "Method not allowed",
                     f"{request.method} is not allowed here; use {', '.join(allowed)}",
                 )
+                response.headers.append(("allow", ", ".join(allowed)))
+                return response
             nearest = self.router.nearest(request.method, request.path)
             return problem(
                 404,
@@ -155,7 +157,12 @@ class ControlPlane:
                 f"'api' is required: one of {', '.join(self.tasks.behaviours)}",
             )
         for key, kind in (("scenario", str), ("owner", str), ("fields", dict), ("input", dict)):
-            if key in data and data[key] is not None and not isinstance(data[key], kind):
+            nullable = key == "owner"  # as specs/control.yaml says: only owner may be null
+            if (
+                key in data
+                and not (nullable and data[key] is None)
+                and not isinstance(data[key], kind)
+            ):
                 return problem(
                     422, "invalid-body", "Invalid body", f"'{key}' must be a {kind.__name__}"
                 )

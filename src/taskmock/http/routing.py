@@ -53,12 +53,15 @@ class Router(Generic[T]):
                 self._templated.append((route.compile(), route))
             else:
                 self._literal[(route.method, route.template)] = route
+        self._literal_paths = {template for _, template in self._literal}
 
     def match(self, method: str, path: str) -> Match[T] | None:
         """The route for this method and path, or None."""
         literal = self._literal.get((method, path))
         if literal is not None:
             return Match(literal, {})
+        if path in self._literal_paths:
+            return None  # a literal path is its own resource: /api/jobs/from-url/ is not /api/jobs/{id}/
         for pattern, route in self._templated:
             if route.method == method:
                 found = pattern.match(path)
@@ -67,7 +70,9 @@ class Router(Generic[T]):
         return None
 
     def methods_for(self, path: str) -> list[str]:
-        """The methods some route accepts at this path (for a 405 answer)."""
+        """The methods some route accepts at this path (for a 405 answer and its Allow header)."""
+        if path in self._literal_paths:
+            return sorted(method for method, template in self._literal if template == path)
         return sorted({r.method for r in self.routes if self._path_matches(r, path)})
 
     def _path_matches(self, route: Route[T], path: str) -> bool:

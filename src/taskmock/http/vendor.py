@@ -12,6 +12,7 @@ from taskmock.core.template import render
 from taskmock.errors import UnknownNameError
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.messages import JSON, Request, Response, json_response
+from taskmock.http.parameters import ParameterError, ParameterRule, parameter_rules, read_parameters
 from taskmock.http.routing import Match, Route, Router
 
 __all__ = ["Outcome", "VendorSurface"]
@@ -25,6 +26,12 @@ class VendorRoute:
 
     behaviour: Behaviour
     operation: OperationBehaviour
+    parameters: tuple[ParameterRule, ...] = ()
+
+    @property
+    def documents_400(self) -> bool:
+        """Whether the spec lets this operation answer 400 (else bad query values are ignored)."""
+        return "400" in self.operation.operation.raw.get("responses", {})
 
 
 @dataclass
@@ -41,15 +48,20 @@ class Outcome:
 class VendorSurface:
     """Routes every vendor request to its operation's role."""
 
-    def __init__(self, tasks: TaskService) -> None:
+    def __init__(self, tasks: TaskService, tokens: frozenset[str] | None = None) -> None:
         self.tasks = tasks
+        self.tokens = tokens
         routes = [
-            Route(op.operation.method, op.operation.path, VendorRoute(behaviour, op))
+            Route(
+                op.operation.method,
+                op.operation.path,
+                VendorRoute(behaviour, op, parameter_rules(behaviour.spec, op.operation)),
+            )
             for behaviour in tasks.behaviours.values()
             for op in behaviour.operations.values()
         ]
         self.router: Router[VendorRoute] = Router(routes)
-        self._roles: dict[str, Callable[[Request, VendorRoute, dict[str, str], str], Outcome]] = {
+        self._roles: dict[str, Callable[[Request, VendorRoute, dict[str, Any], str], Outcome]] = {
             "create": self._create,
             "poll": self._poll,
             "list": self._list,
@@ -68,14 +80,22 @@ class VendorSurface:
         route = match.route.target
         behaviour = route.behaviour
         owner = behaviour.auth.owner(request.headers.get(behaviour.auth.header.lower()))
-        if owner is None:
-            return self._error(route, "unauthorized", "missing or malformed credentials")
-        return self._roles[route.operation.role](request, route, match.params, owner)
+        if owner is None or (self.tokens is not None and owner not in self.tokens):
+            return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
+        try:
+            values = read_parameters(
+                route.parameters, request, match.params, drop_invalid_query=not route.documents_400
+            )
+        except ParameterError as exc:
+            # A path that does not fit the spec's type is no resource (DRF's <int:id> answers 404).
+            kind = "not-found" if exc.location == "path" else "bad-request"
+            return self._error(route, kind, exc.detail, exc.name)
+        return self._roles[route.operation.role](request, route, values, owner)
 
     # --- roles -------------------------------------------------------------------------------
 
     def _create(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         behaviour = route.behaviour
         try:
@@ -94,9 +114,9 @@ class VendorSurface:
         return self._answer(route, route.operation.status, body, str(record.id))
 
     def _poll(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        task_id = self._param(request, route, params)
+        task_id = values.get(route.operation.param or "")
         record = (
             self.tasks.find(route.behaviour.api, task_id, owner) if task_id is not None else None
         )
@@ -109,7 +129,7 @@ class VendorSurface:
         )
 
     def _list(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         records = list(self.tasks.visible(route.behaviour.api, owner))
         offset, limit = (
@@ -125,10 +145,10 @@ class VendorSurface:
         )
 
     def _cancel(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         api = route.behaviour.api
-        task_id = self._param(request, route, params)
+        task_id = values.get(route.operation.param or "")
         record = self.tasks.find(api, task_id, owner) if task_id is not None else None
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
@@ -144,7 +164,7 @@ class VendorSurface:
         )
 
     def _static(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         op = route.operation
         if op.validate_request or op.role == "upload":
@@ -154,15 +174,18 @@ class VendorSurface:
                 return self._error(route, "bad-request", exc.detail, exc.field)
         if op.response is None:
             return Outcome(Response(op.status), route.behaviour.api, op.operation.operation_id)
-        key = self._param(request, route, params) if op.param else next(iter(params.values()), "0")
+        path_values = [
+            values[r.name] for r in route.parameters if r.location == "path" and r.name in values
+        ]
+        key = values.get(op.param) if op.param else next(iter(path_values), "0")
         stand_in = self.tasks.ephemeral(route.behaviour.api, key, owner)
         body = render(op.response, self.tasks.context(stand_in, request.base_url))
         return self._answer(route, op.status, body)
 
     def _file(
-        self, request: Request, route: VendorRoute, params: dict[str, str], owner: str
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        wanted = self._param(request, route, params)
+        wanted = values.get(route.operation.param or "")
         field_name = route.operation.field or "file_id"
         for record in self.tasks.visible(route.behaviour.api, owner):
             view = self.tasks.view(record, request.base_url)
@@ -178,23 +201,6 @@ class VendorSurface:
         return self._error(route, "not-found", f"no file {wanted!r}")
 
     # --- helpers -----------------------------------------------------------------------------
-
-    def _param(self, request: Request, route: VendorRoute, params: dict[str, str]) -> Any:
-        op = route.operation
-        name = op.param or ""
-        raw = params.get(name) if op.param_in == "path" else request.query_value(name)
-        if raw is None:
-            return None
-        for parameter in op.operation.raw.get("parameters", []) + _path_item_parameters(route):
-            if (
-                parameter.get("name") == name
-                and parameter.get("schema", {}).get("type") == "integer"
-            ):
-                try:
-                    return int(raw)
-                except ValueError:
-                    return None
-        return raw
 
     def _answer(
         self, route: VendorRoute, status: int, body: Any, task_id: str | None = None
@@ -222,18 +228,6 @@ class VendorSurface:
             None if task_id is None else str(task_id),
             problem=f"{kind}: {detail}",
         )
-
-
-def _path_item_parameters(route: VendorRoute) -> list[dict[str, Any]]:
-    spec = route.behaviour.spec
-    item = spec.document.get("paths", {}).get(route.operation.operation.path, {})
-    params = []
-    for parameter in item.get("parameters", []):
-        ref = parameter.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
-            parameter = spec.document["components"]["parameters"][ref.rsplit("/", 1)[1]]
-        params.append(parameter)
-    return params
 
 
 def _int(text: str | None, default: int | None) -> Any:
