@@ -61,7 +61,7 @@ class Router(Generic[T]):
         if literal is not None:
             return Match(literal, {})
         if path in self._literal_paths:
-            return None  # a literal path is its own resource: /api/jobs/from-url/ is not /api/jobs/{id}/
+            return None  # a literal path is its own resource: /api/jobs/from-url/ is no {id}
         for pattern, route in self._templated:
             if route.method == method:
                 found = pattern.match(path)
