@@ -101,6 +101,8 @@ class OperationBehaviour:
     field: str | None = None
     validate_request: bool = False
     example: Mapping[str, Any] | None = None
+    resource: str | None = None
+    item: Any = None
 
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that addresses `task_id` through this operation."""
@@ -162,6 +164,15 @@ class Behaviour:
         if not scenario.fields:
             return self.body
         return {**self.body, **scenario.fields}
+
+
+# The keys each operation role needs besides `role`.
+_ROLE_NEEDS: dict[str, tuple[str, ...]] = {
+    "param": ("poll", "cancel", "fetch", "remove", "find", "forget"),
+    "resource": ("upload", "fetch", "remove", "catalog"),
+    "field": ("find", "forget", "collect"),
+    "item": ("catalog", "collect"),
+}
 
 
 @cache
@@ -268,8 +279,11 @@ def _semantic_problems(
             entry.get("response"), templates, where + "/response"
         ):
             yield source.problem(pointer, message)
-        if entry["role"] in ("poll", "cancel", "file") and not entry.get("param"):
-            yield source.problem(where, f"role {entry['role']!r} needs 'param'")
+        for key, roles in _ROLE_NEEDS.items():
+            if entry["role"] in roles and not entry.get(key):
+                yield source.problem(where, f"role {entry['role']!r} needs {key!r}")
+        for pointer, message in template_problems(entry.get("item"), templates, where + "/item"):
+            yield source.problem(pointer, message)
     for kind in ("failed", "cancelled"):
         state = data.get("states", {}).get(kind)
         if kind in data.get("states", {}) and not lifecycle.is_state(state):
@@ -372,6 +386,8 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
                 e.get("field"),
                 bool(e.get("request", False)),
                 e.get("example"),
+                e.get("resource"),
+                e.get("item"),
             )
             for op_id, e in data["operations"].items()
         },

@@ -12,7 +12,7 @@ __all__ = ["InMemoryTaskStore"]
 
 
 class InMemoryTaskStore:
-    """Task records by (api, id), plus a per-API counter for deterministic ids.
+    """Task records by (api, id), uploaded resources by (api, kind, id), and id counters.
 
     Records are immutable; an update replaces the record. A lock keeps counters and replacements
     consistent under a threaded server.
@@ -20,6 +20,8 @@ class InMemoryTaskStore:
 
     def __init__(self) -> None:
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
+        self._resources: dict[tuple[str, str, str], TaskRecord] = {}
+        self._forgotten: set[tuple[str, str, str]] = set()
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -49,6 +51,35 @@ class InMemoryTaskStore:
             if api is None or record.api == api:
                 yield record
 
+    def put_resource(self, kind: str, record: TaskRecord) -> None:
+        """Store a resource of `kind` (an upload), keyed by its API and id."""
+        with self._lock:
+            self._resources[(record.api, kind, str(record.id))] = record
+
+    def get_resource(self, api: str, kind: str, resource_id: Any) -> TaskRecord | None:
+        """A stored resource, or None."""
+        return self._resources.get((api, kind, str(resource_id)))
+
+    def drop_resource(self, api: str, kind: str, resource_id: Any) -> None:
+        """Forget a stored resource."""
+        with self._lock:
+            self._resources.pop((api, kind, str(resource_id)), None)
+
+    def resources(self, api: str, kind: str) -> Iterator[TaskRecord]:
+        """The stored resources of one kind, oldest first."""
+        for (res_api, res_kind, _), record in list(self._resources.items()):
+            if res_api == api and res_kind == kind:
+                yield record
+
+    def forget(self, api: str, field: str, value: Any) -> None:
+        """Mark a value derived from tasks (e.g. a restored video id) as deleted."""
+        with self._lock:
+            self._forgotten.add((api, field, str(value)))
+
+    def forgotten(self, api: str, field: str, value: Any) -> bool:
+        """Whether `forget` was called for this value."""
+        return (api, field, str(value)) in self._forgotten
+
     def __len__(self) -> int:
         return len(self._tasks)
 
@@ -57,3 +88,5 @@ class InMemoryTaskStore:
         with self._lock:
             self._tasks.clear()
             self._counters.clear()
+            self._resources.clear()
+            self._forgotten.clear()

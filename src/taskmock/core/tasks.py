@@ -90,6 +90,42 @@ class TaskService:
         self.store.put(record)
         return record
 
+    def create_resource(
+        self, api: str, kind: str, owner: str | None, input: Mapping[str, Any]
+    ) -> TaskRecord:
+        """Store an uploaded resource of `kind`; it renders like a task that never changes."""
+        behaviour = self.behaviour(api)
+        counter = self.store.allocate(f"{api}:{kind}")
+        now = self.clock.now()
+        initial = next(iter(behaviour.lifecycle.initial))
+        record = TaskRecord(
+            api,
+            behaviour.make_id(self.seed + 1, counter),
+            behaviour.default_scenario,
+            self.seed,
+            now,
+            (PlannedStep(initial, now, None),),
+            owner,
+            dict(input),
+        )
+        self.store.put_resource(kind, record)
+        return record
+
+    def find_resource(
+        self, api: str, kind: str, resource_id: Any, owner: str | None
+    ) -> TaskRecord | None:
+        """A stored resource visible to `owner`."""
+        record = self.store.get_resource(api, kind, resource_id)
+        if record is None or (owner is not None and record.owner not in (None, owner)):
+            return None
+        return record
+
+    def visible_resources(self, api: str, kind: str, owner: str | None) -> Iterator[TaskRecord]:
+        """The stored resources of `kind` that `owner` may see."""
+        for record in self.store.resources(api, kind):
+            if owner is None or record.owner in (None, owner):
+                yield record
+
     def find(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord | None:
         """A task visible to `owner` (tasks without an owner are visible to everyone)."""
         record = self.store.get(api, task_id)

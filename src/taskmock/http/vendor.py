@@ -66,9 +66,14 @@ class VendorSurface:
             "poll": self._poll,
             "list": self._list,
             "cancel": self._cancel,
-            "upload": self._static,
             "static": self._static,
-            "file": self._file,
+            "upload": self._upload,
+            "fetch": self._fetch,
+            "remove": self._remove,
+            "catalog": self._catalog,
+            "find": self._find,
+            "forget": self._forget,
+            "collect": self._collect,
         }
 
     def match(self, request: Request) -> Match[VendorRoute] | None:
@@ -132,17 +137,9 @@ class VendorSurface:
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         records = list(self.tasks.visible(route.behaviour.api, owner))
-        offset, limit = (
-            _int(request.query_value("offset"), 0),
-            _int(request.query_value("limit"), None),
-        )
-        page = records[offset : offset + limit] if limit is not None else records[offset:]
+        page = _page(records, values)
         items = [self.tasks.view(r, request.base_url).body for r in page]
-        stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
-        context = self.tasks.context(stand_in, request.base_url, items=items, total=len(records))
-        return self._answer(
-            route, route.operation.status, render(route.operation.response, context)
-        )
+        return self._listing(request, route, owner, items, len(records))
 
     def _cancel(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
@@ -156,49 +153,138 @@ class VendorSurface:
             self.tasks.force(record, self.tasks.forced_state(api, "cancelled"))
         except InvalidTransition as exc:
             return self._error(route, "conflict", str(exc), task_id=str(record.id))
-        return Outcome(
-            Response(route.operation.status),
-            api,
-            route.operation.operation.operation_id,
-            str(record.id),
-        )
+        return self._empty(route, str(record.id))
 
     def _static(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         op = route.operation
-        if op.validate_request or op.role == "upload":
+        if op.validate_request:
             try:
                 read_body(route.behaviour.spec, op.operation.raw, request)
             except BodyError as exc:
                 return self._error(route, "bad-request", exc.detail, exc.field)
         if op.response is None:
-            return Outcome(Response(op.status), route.behaviour.api, op.operation.operation_id)
-        path_values = [
-            values[r.name] for r in route.parameters if r.location == "path" and r.name in values
-        ]
-        key = values.get(op.param) if op.param else next(iter(path_values), "0")
-        stand_in = self.tasks.ephemeral(route.behaviour.api, key, owner)
+            return self._empty(route)
+        stand_in = self.tasks.ephemeral(route.behaviour.api, "0", owner)
         body = render(op.response, self.tasks.context(stand_in, request.base_url))
         return self._answer(route, op.status, body)
 
-    def _file(
+    # --- stored resources (uploads) ----------------------------------------------------------
+
+    def _upload(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
+        op = route.operation
+        try:
+            data = read_body(route.behaviour.spec, op.operation.raw, request)
+        except BodyError as exc:
+            return self._error(route, "bad-request", exc.detail, exc.field)
+        record = self.tasks.create_resource(route.behaviour.api, str(op.resource), owner, data)
+        return self._render_for(request, route, record, op.response)
+
+    def _fetch(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        record = self._resource(route, values, owner)
+        if record is None:
+            return self._error(route, "not-found", f"no {route.operation.resource} {values}")
+        return self._render_for(request, route, record, route.operation.response)
+
+    def _remove(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        record = self._resource(route, values, owner)
+        if record is None:
+            return self._error(route, "not-found", f"no {route.operation.resource} {values}")
+        self.tasks.store.drop_resource(record.api, str(route.operation.resource), record.id)
+        return self._empty(route)
+
+    def _catalog(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        op = route.operation
+        records = list(self.tasks.visible_resources(route.behaviour.api, str(op.resource), owner))
+        items = [self._render_item(request, record, op.item) for record in _page(records, values)]
+        return self._listing(request, route, owner, items, len(records))
+
+    def _resource(self, route: VendorRoute, values: dict[str, Any], owner: str) -> Any:
         wanted = values.get(route.operation.param or "")
-        field_name = route.operation.field or "file_id"
-        for record in self.tasks.visible(route.behaviour.api, owner):
-            view = self.tasks.view(record, request.base_url)
-            if (
-                wanted
-                and isinstance(view.body, dict)
-                and str(view.body.get(field_name)) == str(wanted)
+        kind = str(route.operation.resource)
+        return self.tasks.find_resource(route.behaviour.api, kind, wanted, owner)
+
+    # --- derived from tasks by a body field (restored videos, files) -------------------------
+
+    def _find(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        found = self._derived(request, route, values, owner)
+        if found is None:
+            return self._error(route, "not-found", f"no {route.operation.field} {values}")
+        return self._render_for(request, route, found, route.operation.response)
+
+    def _forget(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        found = self._derived(request, route, values, owner)
+        if found is None:
+            return self._error(route, "not-found", f"no {route.operation.field} {values}")
+        wanted = values.get(route.operation.param or "")
+        self.tasks.store.forget(route.behaviour.api, str(route.operation.field), wanted)
+        return self._empty(route, str(found.id))
+
+    def _collect(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        op = route.operation
+        api, field_path = route.behaviour.api, str(op.field)
+        records = []
+        for record in self.tasks.visible(api, owner):
+            value = _dig(self.tasks.view(record, request.base_url).body, field_path)
+            if value not in (None, "", 0) and not self.tasks.store.forgotten(
+                api, field_path, value
             ):
-                body = render(
-                    route.operation.response, self.tasks.context(view.observation, request.base_url)
-                )
-                return self._answer(route, route.operation.status, body, str(record.id))
-        return self._error(route, "not-found", f"no file {wanted!r}")
+                records.append(record)
+        items = [self._render_item(request, record, op.item) for record in _page(records, values)]
+        return self._listing(request, route, owner, items, len(records))
+
+    def _derived(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Any:
+        api, field_path = route.behaviour.api, str(route.operation.field)
+        wanted = values.get(route.operation.param or "")
+        if wanted in (None, "") or self.tasks.store.forgotten(api, field_path, wanted):
+            return None
+        for record in self.tasks.visible(api, owner):
+            if str(_dig(self.tasks.view(record, request.base_url).body, field_path)) == str(wanted):
+                return record
+        return None
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def _render_for(
+        self, request: Request, route: VendorRoute, record: Any, template: Any
+    ) -> Outcome:
+        observation = self.tasks.view(record, request.base_url).observation
+        body = render(template, self.tasks.context(observation, request.base_url))
+        return self._answer(route, route.operation.status, body, str(record.id))
+
+    def _render_item(self, request: Request, record: Any, template: Any) -> Any:
+        observation = self.tasks.view(record, request.base_url).observation
+        return render(template, self.tasks.context(observation, request.base_url))
+
+    def _listing(
+        self, request: Request, route: VendorRoute, owner: str, items: list[Any], total: int
+    ) -> Outcome:
+        stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
+        context = self.tasks.context(stand_in, request.base_url, items=items, total=total)
+        return self._answer(
+            route, route.operation.status, render(route.operation.response, context)
+        )
+
+    def _empty(self, route: VendorRoute, task_id: str | None = None) -> Outcome:
+        op = route.operation
+        return Outcome(Response(op.status), route.behaviour.api, op.operation.operation_id, task_id)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -230,8 +316,24 @@ class VendorSurface:
         )
 
 
-def _int(text: str | None, default: int | None) -> Any:
-    try:
-        return max(0, int(text)) if text is not None else default
-    except ValueError:
-        return default
+def _page(records: list[Any], values: dict[str, Any]) -> list[Any]:
+    """One page by the spec's limit/offset or page/page_size parameters, when given."""
+    if "limit" in values or "offset" in values:
+        offset = int(values.get("offset", 0))
+        limit = values.get("limit")
+        return records[offset : offset + int(limit)] if limit is not None else records[offset:]
+    size = values.get("page_size")
+    if size is not None:
+        page = int(values.get("page", values.get("page_num", 0)))
+        first = (page - 1) * int(size) if "page" in values else page * int(size)  # page is 1-based
+        return records[max(first, 0) : max(first, 0) + int(size)]
+    return records
+
+
+def _dig(body: Any, dotted: str) -> Any:
+    """The value at a dotted path (`output_video.id`) in a rendered body, or None."""
+    for key in dotted.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(key)
+    return body
