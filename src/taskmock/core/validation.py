@@ -104,7 +104,7 @@ def validate_spec(spec: Spec) -> list[Problem]:
         return problems  # the OpenAPI validator cannot proceed past an unresolvable reference
     try:
         for error in OpenAPIV31SpecValidator(spec.document).iter_errors():
-            problems.append(source.problem(pointer_of(error.absolute_path), error.message))
+            problems.append(source.problem(pointer_of(error.absolute_path), _first_line(error.message)))
     except Unresolvable as exc:
         problems.append(source.problem("", f"unresolvable reference: {exc}"))
     if problems:
@@ -112,6 +112,11 @@ def validate_spec(spec: Spec) -> list[Problem]:
     problems.extend(_example_problems(spec))
     problems.extend(_lifecycle_problems(spec))
     return problems
+
+
+def _first_line(message: str) -> str:
+    # Some validator backends (jsonschema-rs) append the failing schema on further lines.
+    return message.strip().split("\n", 1)[0]
 
 
 def _walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
