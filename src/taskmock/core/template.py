@@ -23,6 +23,7 @@ Unknown expressions are rejected when the scenario file is loaded, not when a re
 from __future__ import annotations
 
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable, Mapping
@@ -271,10 +272,21 @@ def is_static(template: Any, templates: Mapping[str, Any]) -> bool:
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_STR: Any = json.encoder.encode_basestring  # the C escaper json uses with ensure_ascii=False
+_SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 
 
 def dumps(data: Any) -> str:
-    """JSON text as the mock sends it: compact, UTF-8 (one encoder, built once)."""
+    """JSON text as the mock sends it: compact, UTF-8; scalars (most poll values) go straight."""
+    kind = type(data)
+    if kind is str:
+        return str(_ENCODE_STR(data))
+    if kind is int:
+        return int.__repr__(data)
+    if kind is float and math.isfinite(data):
+        return float.__repr__(data)
+    if data is None or kind is bool:
+        return _SCALARS[data]
     return _ENCODE(data)
 
 

@@ -104,7 +104,9 @@ def validate_spec(spec: Spec) -> list[Problem]:
         return problems  # the OpenAPI validator cannot proceed past an unresolvable reference
     try:
         for error in OpenAPIV31SpecValidator(spec.document).iter_errors():
-            problems.append(source.problem(pointer_of(error.absolute_path), _first_line(error.message)))
+            problems.append(
+                source.problem(pointer_of(error.absolute_path), _first_line(error.message))
+            )
     except Unresolvable as exc:
         problems.append(source.problem("", f"unresolvable reference: {exc}"))
     if problems:

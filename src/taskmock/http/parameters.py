@@ -30,6 +30,10 @@ class ParameterRule:
     required: bool
     kind: Any
     validator: Validator
+    type_only: bool = False  # the schema says nothing but its type: a plain check will do
+
+
+_PLAIN: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int}
 
 
 def _resolve(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def parameter_rules(spec: Spec, operation: Operation) -> tuple[ParameterRule, ..
             bool(parameter.get("required")),
             schema.get("type", "string"),
             spec.validator(schema),
+            set(schema) <= {"type", "description"} and schema.get("type") in _PLAIN,
         )
     return tuple(rules.values())
 
@@ -106,6 +111,9 @@ def read_parameters(
                 )
             continue
         value = _typed(raw, rule.kind)
+        if rule.type_only and isinstance(value, _PLAIN[rule.kind]) and not isinstance(value, bool):
+            values[rule.name] = value
+            continue
         error = next(iter(rule.validator.iter_errors(value)), None)
         if error is not None:
             if drop_invalid_query and rule.location == "query" and not rule.required:
