@@ -128,3 +128,31 @@ def test_port_in_use_is_a_clear_error() -> None:
         )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
+
+
+def test_request_log_batches_inside_a_loop_and_writes_at_once_outside() -> None:
+    import asyncio
+    import io
+
+    from taskmock.cli.serve_cmd import RequestLog
+
+    stream = io.StringIO()
+    log = RequestLog(stream, delay=0)
+    log.add("GET /a 200 0.1ms")
+    assert stream.getvalue() == "GET /a 200 0.1ms\n"  # no loop: written at once
+
+    async def burst() -> str:
+        log.add("GET /b 200 0.1ms")
+        log.add("GET /c 200 0.1ms")
+        queued = stream.getvalue()
+        await asyncio.sleep(0)  # one turn of the loop runs the scheduled flush (no wall time)
+        await asyncio.sleep(0)
+        return queued
+
+    queued = asyncio.run(burst())
+    assert queued == "GET /a 200 0.1ms\n"
+    assert stream.getvalue().splitlines() == [
+        "GET /a 200 0.1ms",
+        "GET /b 200 0.1ms",
+        "GET /c 200 0.1ms",
+    ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import json
-import logging
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from taskmock.core.clock import make_clock
 from taskmock.errors import UsageError
@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
-    app = asgi_app(mock if args.quiet else _logged(mock))
+    log = RequestLog(sys.stderr)
+    app = asgi_app(mock if args.quiet else _logged(mock, log))
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -153,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        log.flush()
         sock.close()
     print("taskmock stopped", file=sys.stderr, flush=True)
     return 0
@@ -166,13 +168,42 @@ def _has_uvloop() -> bool:
     return True
 
 
-def _logged(mock: MockApp) -> MockApp:
-    logger = logging.getLogger("taskmock.requests")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+class RequestLog:
+    """One line per request on a stream, written in batches (at most 20 writes a second).
+
+    A write per request would cost a system call each; inside a running event loop the lines wait
+    up to 50 ms, outside one they are written at once.
+    """
+
+    def __init__(self, stream: TextIO, delay: float = 0.05) -> None:
+        self.stream = stream
+        self.delay = delay
+        self._lines: list[str] = []
+        self._scheduled = False
+
+    def add(self, line: str) -> None:
+        """Queue a line (without its newline)."""
+        self._lines.append(line + "\n")
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_later(self.delay, self.flush)
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        self._scheduled = False
+        if self._lines:
+            self.stream.write("".join(self._lines))
+            self._lines.clear()
+            self.stream.flush()
+
+
+def _logged(mock: MockApp, log: RequestLog) -> MockApp:
     original = mock.handle
 
     def handle(request: Any) -> Any:
@@ -180,9 +211,7 @@ def _logged(mock: MockApp) -> MockApp:
         response = original(request)
         elapsed = (time.perf_counter() - started) * 1000
         query = f"?{request.query_string}" if request.query_string else ""
-        logger.info(
-            "%s %s%s %d %.1fms", request.method, request.path, query, response.status, elapsed
-        )
+        log.add(f"{request.method} {request.path}{query} {response.status} {elapsed:.1f}ms")
         return response
 
     mock.handle = handle  # type: ignore[method-assign]
