@@ -81,7 +81,23 @@ class Router(Generic[T]):
         )
 
     def nearest(self, method: str, path: str) -> str | None:
-        """The route most like an unmatched request, as `METHOD /template`."""
-        candidates = {f"{r.method} {r.template}": r for r in self.routes}
-        close = difflib.get_close_matches(f"{method} {path}", list(candidates), n=1, cutoff=0.0)
-        return close[0] if close else None
+        """The route most like an unmatched request, as `METHOD /template`.
+
+        Templates with as many path segments come first (`/api/jobz/1/` is nearest to
+        `/api/jobs/{id}/`, not `/api/jobs/`); then the most similar text, then the same method.
+        """
+        if not self.routes:
+            return None
+        segments = path.strip("/").count("/")
+
+        def score(route: Route[T]) -> tuple[bool, float, bool]:
+            shape = _PARAM.sub("x", route.template)
+            similarity = difflib.SequenceMatcher(None, shape, path).ratio()
+            return (
+                route.template.strip("/").count("/") == segments,
+                similarity,
+                route.method == method,
+            )
+
+        best = max(self.routes, key=score)
+        return f"{best.method} {best.template}"

@@ -1,0 +1,1 @@
+"""Small, realistic polling clients for each vendor, tested against the taskmock fixture."""
