@@ -11,9 +11,9 @@ from typing import Any
 class HTTPStatusError(Exception):
     """A response outside 2xx."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, retry_after: str | None = None) -> None:
         super().__init__(f"HTTP {status}: {body}")
-        self.status, self.body = status, body
+        self.status, self.body, self.retry_after = status, body, retry_after
 
 
 def call(method: str, url: str, headers: dict[str, str], body: Any = None) -> Any:
@@ -29,8 +29,10 @@ def call(method: str, url: str, headers: dict[str, str], body: Any = None) -> An
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
     except urllib.error.HTTPError as error:
-        raw = error.read()
-        raise HTTPStatusError(error.code, json.loads(raw) if raw else None) from None
+        with error:  # an HTTPError holds the response socket: close it
+            raw = error.read()
+        body = json.loads(raw) if raw else None
+        raise HTTPStatusError(error.code, body, error.headers.get("Retry-After")) from None
     return json.loads(raw) if raw else None
 
 

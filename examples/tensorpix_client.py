@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from examples._http import call, download
+from examples._http import HTTPStatusError, call, download
 
 IN_QUEUE, PROCESSING, FINISHED, FAILED, CANCELED = 0, 1, 2, -1, -2
 
@@ -44,8 +44,15 @@ class TensorPixClient:
         return int(call("POST", f"{self.base_url}/api/jobs/", self.headers, body)["id"])
 
     def job(self, job_id: int) -> dict[str, Any]:
-        """The job as it is now."""
-        return dict(call("GET", f"{self.base_url}/api/jobs/{job_id}/", self.headers))
+        """The job as it is now; a 429 is retried after the Retry-After the server asks for."""
+        for _ in range(10):
+            try:
+                return dict(call("GET", f"{self.base_url}/api/jobs/{job_id}/", self.headers))
+            except HTTPStatusError as error:
+                if error.status != 429:
+                    raise
+                self.sleep(float(error.retry_after or self.first_delay))
+        raise TimeoutError(f"job {job_id}: still throttled after 10 tries")
 
     def wait(self, job_id: int) -> dict[str, Any]:
         """Poll until the job is finished; JobFailed if it fails, TimeoutError past the timeout.

@@ -68,3 +68,13 @@ def test_cancel(client: TensorPixClient, taskmock: Taskmock) -> None:
     assert job.state == CANCELED
     with pytest.raises(JobFailed):
         client.wait(job.id)
+
+
+def test_the_client_honours_retry_after(client: TensorPixClient, taskmock: Taskmock) -> None:
+    job = taskmock.create("tensorpix")
+    taskmock.throttle("tensorpix", count=2, retry_after=7)
+    client.wait(job.id)
+    polls = [r for r in taskmock.requests if r.operation == "jobs_retrieve"]
+    assert [r.status for r in polls[:3]] == [429, 429, 200]
+    assert polls[1].time - polls[0].time >= 7  # it waited as long as it was told, in virtual time
+    assert polls[2].time - polls[1].time >= 7

@@ -66,7 +66,8 @@ class LiveMock:
                     resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
                 )
         except urllib.error.HTTPError as err:
-            return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            with err:  # close its socket now, not whenever the garbage collector runs
+                return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -26,6 +26,7 @@ from taskmock.core.clock import ManualClock
 from taskmock.core.engine import TaskRecord
 from taskmock.errors import TaskmockError
 from taskmock.http.app import MockApp
+from taskmock.http.faults import Fault
 from taskmock.http.journal import JournalEntry
 from taskmock.http.messages import Request, problem
 
@@ -206,6 +207,14 @@ class Taskmock:
         """Cancel the task now."""
         self.app.tasks.force(task.record, self.app.tasks.forced_state(task.api, "cancelled"))
         return task
+
+    def throttle(
+        self, api: str, count: int = 1, retry_after: int = 1, operation: str | None = None
+    ) -> None:
+        """Answer the next `count` requests to `api` with its rate-limit error (e.g. 429)."""
+        if "rate-limited" not in self.app.tasks.behaviour(api).errors:
+            raise TaskmockError(f"{api} documents no rate limiting")
+        self.app.faults.add(Fault(api, count, retry_after, operation))
 
     # --- time ----------------------------------------------------------------------------------
 

@@ -176,6 +176,10 @@ def test_transition_follows_the_lifecycle(mock: LiveMock) -> None:
     assert call(mock, "task_transition", "POST", path, {"state": "ready"}).status == 409
     assert call(mock, "task_transition", "POST", path, {"state": "exploded"}).status == 409
     assert call(mock, "task_transition", "POST", path, {}).status == 422
+    assert (
+        call(mock, "task_transition", "POST", path, {"state": {"a": 1}}).status == 422
+    )  # was a 500
+    assert call(mock, "task_transition", "POST", path, {"state": True}).status == 422
 
 
 def test_unknown_task_and_api(mock: LiveMock) -> None:
@@ -239,3 +243,54 @@ def test_admin_token_guards_the_control_plane_but_not_files() -> None:
         assert call(server, "file_get", "GET", "/__taskmock/files/a.mp4").status == 200
     finally:
         server.stop()
+
+
+def test_faults_throttle_the_next_requests_in_the_vendor_shape(mock: LiveMock) -> None:
+    from tests.http.test_errors_and_auth import _conforms
+
+    task = call(mock, "task_create", "POST", "/__taskmock/tasks", {"api": "tensorpix"}).json()
+    planned = call(
+        mock,
+        "fault_add",
+        "POST",
+        "/__taskmock/faults",
+        {"api": "tensorpix", "count": 2, "retry_after": 5},
+    )
+    assert planned.status == 201
+    assert call(mock, "fault_list", "GET", "/__taskmock/faults").json()["faults"][0]["count"] == 2
+    for _ in range(2):
+        throttled = mock.request("GET", task["poll_path"], headers=AUTH["tensorpix"])
+        assert throttled.status == 429
+        assert throttled.headers["retry-after"] == "5"
+        _conforms("tensorpix", "jobs_retrieve", throttled)
+    assert mock.request("GET", task["poll_path"], headers=AUTH["tensorpix"]).status == 200
+    assert call(mock, "fault_list", "GET", "/__taskmock/faults").json() == {"faults": []}
+
+
+def test_hailuo_rate_limit_is_a_business_error_and_kokoon_has_none(mock: LiveMock) -> None:
+    from tests.http.test_errors_and_auth import _conforms
+
+    task = call(mock, "task_create", "POST", "/__taskmock/tasks", {"api": "hailuo"}).json()
+    call(mock, "fault_add", "POST", "/__taskmock/faults", {"api": "hailuo"})
+    reply = mock.request("GET", task["poll_path"], headers=AUTH["hailuo"])
+    assert reply.status == 200
+    assert reply.json()["base_resp"]["status_code"] == 1002
+    _conforms("hailuo", "vapi_task_get", reply)
+    refused = call(mock, "fault_add", "POST", "/__taskmock/faults", {"api": "kokoon"})
+    assert refused.status == 422
+    assert "documents no rate limiting" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"api": "tensorpix", "count": -1},
+        {"api": "tensorpix", "retry_after": "soon"},
+        {"count": 1},
+        {"api": "tensorpix", "operation": "jobs_retreive"},
+        {"api": "tensorpix", "kind": "outage"},
+    ],
+)
+def test_bad_faults_are_422_and_plan_nothing(mock: LiveMock, body: Any) -> None:
+    assert call(mock, "fault_add", "POST", "/__taskmock/faults", body).status == 422
+    assert call(mock, "fault_list", "GET", "/__taskmock/faults").json() == {"faults": []}

@@ -65,7 +65,8 @@ def test_typo(taskmock):
     try:
         get(taskmock.base_url() + "/api/jobz/5000/", taskmock.headers("tensorpix"))
     except urllib.error.HTTPError as error:
-        assert error.code == 404
+        with error:
+            assert error.code == 404
 """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
@@ -85,7 +86,8 @@ def post(taskmock):
                                                              "Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request)
-    assert caught.value.code == 400
+    with caught.value as error:
+        assert error.code == 400
 
 def test_strict(taskmock):
     post(taskmock)

@@ -55,9 +55,13 @@ class ErrorAnswer:
     status: int
     body: Any
 
-    def render(self, detail: str = "", field_name: str = "non_field_errors") -> Any:
+    def render(
+        self, detail: str = "", field_name: str = "non_field_errors", retry_after: int = 0
+    ) -> Any:
         """The body with its placeholders filled in."""
-        return _fill(self.body, {"detail": detail, "field": field_name})
+        return _fill(
+            self.body, {"detail": detail, "field": field_name, "retry_after": str(retry_after)}
+        )
 
 
 def _fill(node: Any, values: Mapping[str, str]) -> Any:

@@ -201,6 +201,10 @@ class TaskService:
     def force(self, record: TaskRecord, state: Any) -> TaskRecord:
         """Move a task to `state` now, if its lifecycle has that transition from where it is."""
         lifecycle = self.behaviour(record.api).lifecycle
+        if isinstance(state, bool) or not isinstance(state, str | int):
+            raise InvalidTransition(
+                f"a state is a string or an integer, not {type(state).__name__}"
+            )
         current = observe(record, self.clock.now()).state
         target = lifecycle.canonical(state)
         if not lifecycle.is_state(state):

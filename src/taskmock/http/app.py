@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from taskmock.core.clock import Clock, ManualClock
 from taskmock.core.tasks import TaskService
 from taskmock.http.control import PREFIX, ControlPlane
+from taskmock.http.faults import FaultPlan
 from taskmock.http.journal import Journal
 from taskmock.http.messages import Request, Response, problem
 from taskmock.http.vendor import Outcome, VendorSurface
@@ -43,8 +44,9 @@ class MockApp:
         self.config = config
         self.tasks = TaskService(config.clock or ManualClock(), config.seed, config.apis)
         self.journal = Journal(config.journal_limit)
-        self.vendor = VendorSurface(self.tasks, config.tokens)
-        self.control = ControlPlane(self.tasks, self.journal, config.admin_token)
+        self.faults = FaultPlan()
+        self.vendor = VendorSurface(self.tasks, config.tokens, self.faults)
+        self.control = ControlPlane(self.tasks, self.journal, config.admin_token, self.faults)
 
     def handle(self, request: Request) -> Response:
         """Answer one request. Never raises: an unexpected error becomes a 500 problem, logged."""

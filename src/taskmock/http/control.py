@@ -14,7 +14,8 @@ from taskmock.core.clock import ManualClock
 from taskmock.core.engine import TaskRecord
 from taskmock.core.tasks import InvalidTransition, TaskService
 from taskmock.core.template import format_time
-from taskmock.errors import UnknownNameError
+from taskmock.errors import UnknownNameError, did_you_mean
+from taskmock.http.faults import Fault, FaultPlan
 from taskmock.http.journal import Journal
 from taskmock.http.messages import Request, Response, json_response, problem
 from taskmock.http.routing import Route, Router
@@ -31,11 +32,16 @@ class ControlPlane:
     """Handlers for every /__taskmock/ route."""
 
     def __init__(
-        self, tasks: TaskService, journal: Journal, admin_token: str | None = None
+        self,
+        tasks: TaskService,
+        journal: Journal,
+        admin_token: str | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.tasks = tasks
         self.journal = journal
         self.admin_token = admin_token
+        self.faults = faults or FaultPlan()
         self._sample = (mocks_dir() / "files" / "sample.mp4").read_bytes()
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/health", self._health),
@@ -51,6 +57,9 @@ class ControlPlane:
             ("GET", "/requests", self._requests),
             ("DELETE", "/requests", self._clear_requests),
             ("GET", "/files/{name}", self._file),
+            ("POST", "/faults", self._add_fault),
+            ("GET", "/faults", self._faults),
+            ("DELETE", "/faults", self._clear_faults),
         ]
         self.router: Router[Handler] = Router(Route(m, PREFIX + p, h) for m, p, h in table)
 
@@ -217,14 +226,18 @@ class ControlPlane:
         record = self._record(params)
         if record is None:
             return _no_task(params)
-        if "state" not in data:
-            return problem(422, "invalid-body", "Invalid body", "'state' is required")
-        updated = self.tasks.force(record, data["state"])
+        state = data.get("state")
+        if isinstance(state, bool) or not isinstance(state, str | int):
+            return problem(
+                422, "invalid-body", "Invalid body", "'state' must be a string or an integer"
+            )
+        updated = self.tasks.force(record, state)
         return json_response(200, self._summary(updated, request, detail=True))
 
     def _reset(self, request: Request, params: dict[str, str]) -> Response:
         self.tasks.reset()
         self.journal.clear()
+        self.faults.clear()
         return Response(204)
 
     def _requests(self, request: Request, params: dict[str, str]) -> Response:
@@ -245,6 +258,58 @@ class ControlPlane:
                 ("content-disposition", f'attachment; filename="{params["name"]}"'),
             ],
         )
+
+    def _add_fault(self, request: Request, params: dict[str, str]) -> Response:
+        data, error = _json_object(request)
+        if error:
+            return error
+        unknown = set(data) - {"api", "kind", "count", "retry_after", "operation"}
+        if unknown:
+            return problem(
+                422, "invalid-body", "Invalid body", f"unknown keys: {', '.join(sorted(unknown))}"
+            )
+        api = data.get("api")
+        if not isinstance(api, str):
+            return problem(422, "invalid-body", "Invalid body", "'api' is required")
+        behaviour = self.tasks.behaviour(api)
+        if data.get("kind", "rate-limited") != "rate-limited":
+            return problem(422, "invalid-body", "Invalid body", "'kind' must be rate-limited")
+        if "rate-limited" not in behaviour.errors:
+            return problem(
+                422,
+                "no-rate-limit",
+                "Not documented",
+                f"{api} documents no rate limiting, so the mock has no answer for it",
+            )
+        numbers = {"count": data.get("count", 1), "retry_after": data.get("retry_after", 1)}
+        for name, value in numbers.items():
+            if isinstance(value, float) and value.is_integer():
+                numbers[name] = value = int(value)  # JSON Schema: 143.0 is the integer 143
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+                return problem(
+                    422, "invalid-body", "Invalid body", f"'{name}' must be an integer >= 0"
+                )
+        count, retry_after = numbers["count"], numbers["retry_after"]
+        operation = data.get("operation")
+        if operation is not None and operation not in behaviour.operations:
+            return problem(
+                422,
+                "unknown-name",
+                "Unknown name",
+                f"no operation {operation!r} in {api}"
+                f"{did_you_mean(str(operation), behaviour.operations)}",
+            )
+        fault = Fault(api, count, retry_after, operation)
+        if count:
+            self.faults.add(fault)
+        return json_response(201, fault.as_dict())
+
+    def _faults(self, request: Request, params: dict[str, str]) -> Response:
+        return json_response(200, {"faults": [f.as_dict() for f in self.faults.pending()]})
+
+    def _clear_faults(self, request: Request, params: dict[str, str]) -> Response:
+        self.faults.clear()
+        return Response(204)
 
     # --- helpers -----------------------------------------------------------------------------
 

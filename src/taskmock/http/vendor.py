@@ -11,6 +11,7 @@ from taskmock.core.tasks import InvalidTransition, TaskService
 from taskmock.core.template import render
 from taskmock.errors import UnknownNameError
 from taskmock.http.bodies import BodyError, read_body
+from taskmock.http.faults import FaultPlan
 from taskmock.http.messages import JSON, Request, Response, json_response
 from taskmock.http.parameters import ParameterError, ParameterRule, parameter_rules, read_parameters
 from taskmock.http.routing import Match, Route, Router
@@ -48,9 +49,15 @@ class Outcome:
 class VendorSurface:
     """Routes every vendor request to its operation's role."""
 
-    def __init__(self, tasks: TaskService, tokens: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskService,
+        tokens: frozenset[str] | None = None,
+        faults: FaultPlan | None = None,
+    ) -> None:
         self.tasks = tasks
         self.tokens = tokens
+        self.faults = faults or FaultPlan()
         routes = [
             Route(
                 op.operation.method,
@@ -87,6 +94,9 @@ class VendorSurface:
         owner = behaviour.auth.owner(request.headers.get(behaviour.auth.header.lower()))
         if owner is None or (self.tokens is not None and owner not in self.tokens):
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
+        fault = self.faults.take(behaviour.api, route.operation.operation.operation_id)
+        if fault is not None:
+            return self._throttled(route, fault.retry_after)
         try:
             values = read_parameters(
                 route.parameters, request, match.params, drop_invalid_query=not route.documents_400
@@ -313,6 +323,16 @@ class VendorSurface:
             route.operation.operation.operation_id,
             None if task_id is None else str(task_id),
             problem=f"{kind}: {detail}",
+        )
+
+    def _throttled(self, route: VendorRoute, retry_after: int) -> Outcome:
+        answer = route.behaviour.errors["rate-limited"]
+        response = json_response(answer.status, answer.render(retry_after=retry_after))
+        if answer.status == 429:
+            response.headers.append(("retry-after", str(retry_after)))
+        op = route.operation.operation.operation_id
+        return Outcome(
+            response, route.behaviour.api, op, problem=f"rate-limited: retry after {retry_after} s"
         )
 
 
