@@ -74,9 +74,9 @@ class LiveMock:
         self._thread.join(timeout=10)
 
 
-def start_live_mock(config: MockConfig | None = None) -> LiveMock:
-    """Start a mock on a free port of 127.0.0.1 (manual clock unless the config says otherwise)."""
-    app = MockApp(config or MockConfig(clock=ManualClock()))
+def start_live_mock(config: MockConfig | None = None, app: MockApp | None = None) -> LiveMock:
+    """Start a mock (or `app`) on a free port of 127.0.0.1, manual clock unless configured otherwise."""
+    app = app or MockApp(config or MockConfig(clock=ManualClock()))
     sock = _listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(

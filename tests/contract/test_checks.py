@@ -1,0 +1,334 @@
+"""Every check catches a server that breaks exactly its rule; the faithful mock passes every check.
+
+A broken server is the real mock with one thing changed on the way in or out, served over real HTTP.
+The runner polls on the mock's virtual clock (its sleep advances the clock), so nothing waits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from taskmock.checks.lifecycle import ERROR, WARNING
+from taskmock.checks.runner import CheckRun, HttpTarget, run_checks
+from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.faults import Fault
+from taskmock.http.messages import Request, Response
+from taskmock.resources import API_NAMES
+from tests.support import LiveMock, start_live_mock
+
+Mutation = Callable[[dict[str, Any], int], dict[str, Any]]
+
+
+class BrokenMock(MockApp):
+    """The mock, with poll bodies rewritten by `mutate(body, poll_number)` and requests by `tamper`."""
+
+    def __init__(
+        self,
+        mutate: Mutation | None = None,
+        tamper: Callable[[Request], Request] | None = None,
+        answer: Callable[[Request], Response | None] | None = None,
+    ) -> None:
+        super().__init__(MockConfig(clock=ManualClock()))
+        self.mutate, self.tamper, self.answer = mutate, tamper, answer
+        self.polls = 0
+
+    def handle(self, request: Request) -> Response:
+        if self.tamper:
+            request = self.tamper(request)
+        if self.answer and (canned := self.answer(request)) is not None:
+            return canned
+        response = super().handle(request)
+        is_poll = request.method == "GET" and not request.path.startswith("/__taskmock")
+        if self.mutate and is_poll and response.status == 200:
+            body = json.loads(response.body)
+            if isinstance(body, dict) and (
+                "status" in body or "step" in body
+            ):  # a task, not an error
+                self.polls += 1
+                response = Response(
+                    200, json.dumps(self.mutate(body, self.polls)).encode(), response.headers
+                )
+        return response
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[MockApp], LiveMock]]:
+    started: list[LiveMock] = []
+
+    def start(app: MockApp) -> LiveMock:
+        live = start_live_mock(app=app)
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+def check(live: LiveMock, api: str, scenario: str = "success", **options: Any) -> CheckRun:
+    behaviour = load_behaviour(api)
+    record = live.app.tasks.create(api, scenario)
+    clock = live.clock
+    target = HttpTarget(live.base_url, max_requests=500, sleep=clock.advance)
+    return run_checks(
+        behaviour,
+        target,
+        behaviour.auth.example,
+        [str(record.id)],
+        poll_interval=5,
+        max_wait=3600,
+        now=clock.now,
+        **options,
+    )
+
+
+def errors(run: CheckRun) -> set[str]:
+    return {f.rule for f in run.findings if f.severity == ERROR}
+
+
+def _set(key: str, value: Any) -> Mutation:
+    return lambda body, n: {**body, key: value}
+
+
+def _after_terminal(key: str, value: Any, terminal: Any) -> Mutation:
+    seen: dict[str, bool] = {}
+
+    def mutate(body: dict[str, Any], n: int) -> dict[str, Any]:
+        if seen.get("terminal"):
+            return {**body, key: value}
+        seen["terminal"] = body.get(key) == terminal
+        return body
+
+    return mutate
+
+
+def _queue_after_processing(body: dict[str, Any], n: int) -> dict[str, Any]:
+    return {**body, "status": 0 if body["status"] == 1 and n % 2 == 0 else body["status"]}
+
+
+def _progress_down(body: dict[str, Any], n: int) -> dict[str, Any]:
+    return {**body, "processing_progress": round(1 - body["processing_progress"], 4)}
+
+
+def _request_time_moves(body: dict[str, Any], n: int) -> dict[str, Any]:
+    return {**body, "request_time": f"2024-01-01T00:{n % 60:02d}:00.000Z"}
+
+
+def _finish_before_start(body: dict[str, Any], n: int) -> dict[str, Any]:
+    if body["step"] == "done":
+        return {**body, "finish_time": "2000-01-01T00:00:00.000Z"}
+    return body
+
+
+def _output_while_queued(body: dict[str, Any], n: int) -> dict[str, Any]:
+    if body["status"] == 0:
+        return {
+            **body,
+            "output_video": {
+                "id": 1,
+                "job_id": body["id"],
+                "name": "x",
+                "created_at": body["started"],
+                "file": "http://example.invalid/x.mp4",
+            },
+        }
+    return body
+
+
+def _file_id_early(body: dict[str, Any], n: int) -> dict[str, Any]:
+    return {**body, "file_id": body["file_id"] or "123"}
+
+
+def _no_finish_time_at_done(body: dict[str, Any], n: int) -> dict[str, Any]:
+    return {**body, "finish_time": None} if body["step"] == "done" else body
+
+
+BROKEN: list[tuple[str, str, Mutation]] = [
+    ("declared-state", "tensorpix", _set("status", 3)),
+    ("terminal-final", "tensorpix", _after_terminal("status", 1, 2)),
+    ("progress-monotone", "tensorpix", _progress_down),
+    ("timestamp-stable", "kokoon", _request_time_moves),
+    ("timestamp-order", "kokoon", _finish_before_start),
+    ("field-rule", "tensorpix", _output_while_queued),
+    ("field-rule", "hailuo", _file_id_early),
+    ("field-rule", "kokoon", _no_finish_time_at_done),
+    ("id-echo", "tensorpix", lambda body, n: {**body, "id": body["id"] + 1}),
+    ("schema", "tensorpix", _set("cost_usd", 1.2)),
+    ("schema", "kokoon", _set("progress", 12)),
+]
+
+
+def test_an_impossible_transition_is_caught_as_a_warning_where_transitions_are_inferred(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    run = check(serve(BrokenMock(_queue_after_processing)), "tensorpix")
+    assert {(f.rule, f.severity) for f in run.findings} == {("allowed-transition", WARNING)}
+    assert not run.failed()
+    assert run.failed(strict=True)
+
+
+@pytest.mark.parametrize(("rule", "api", "mutate"), BROKEN, ids=[f"{r}-{a}" for r, a, _ in BROKEN])
+def test_each_lifecycle_and_schema_rule_catches_its_broken_server(
+    serve: Callable[[MockApp], LiveMock], rule: str, api: str, mutate: Mutation
+) -> None:
+    run = check(serve(BrokenMock(mutate)), api)
+    assert rule in errors(run), [str(f) for f in run.findings]
+
+
+def _accept_anything() -> Callable[[Request], Request]:
+    """A server that lets every request through, as if it carried a valid token."""
+
+    def tamper(request: Request) -> Request:
+        current = request.headers.get("authorization")
+        if current is None or not current.startswith(("Token ", "eyJ", "Bearer ")):
+            headers = {**request.headers, "authorization": "Token abc"}
+            return Request(
+                request.method,
+                request.path,
+                request.query_string,
+                headers,
+                request.body,
+                request.base_url,
+            )
+        return request
+
+    return tamper
+
+
+@pytest.mark.parametrize("rule", ["credential-required", "credential-checked"])
+def test_a_server_that_accepts_any_credential_is_caught(
+    serve: Callable[[MockApp], LiveMock], rule: str
+) -> None:
+    run = check(serve(BrokenMock(tamper=_accept_anything())), "tensorpix")
+    assert rule in errors(run)
+
+
+def test_a_server_that_answers_unknown_ids_with_a_task_is_caught(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    def answer(request: Request) -> Response | None:
+        if request.path == "/api/jobs/999999999/":
+            return Response(
+                200,
+                json.dumps({"id": 999999999, "status": 1}).encode(),
+                [("content-type", "application/json")],
+            )
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "tensorpix")
+    assert "unknown-id" in errors(run)
+
+
+def test_an_error_in_the_wrong_shape_is_caught(serve: Callable[[MockApp], LiveMock]) -> None:
+    def answer(request: Request) -> Response | None:
+        if request.path == "/api/jobs/999999999/":
+            return Response(404, b'{"error": "nope"}', [("content-type", "application/json")])
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "tensorpix")
+    assert "unknown-id" in errors(run)
+
+
+def test_a_poll_that_fails_is_caught(serve: Callable[[MockApp], LiveMock]) -> None:
+    def answer(request: Request) -> Response | None:
+        if request.path.startswith("/api/jobs/5000/"):
+            return Response(500, b"boom", [("content-type", "text/plain")])
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "tensorpix")
+    assert {"schema", "poll"} <= errors(run)
+
+
+def test_kokoon_status_codes_are_only_warnings(serve: Callable[[MockApp], LiveMock]) -> None:
+    def answer(request: Request) -> Response | None:
+        if request.path.endswith("/task/taskmock-probe-unknown-id"):
+            return Response(
+                400, b'{"message": "fail to get result."}', [("content-type", "application/json")]
+            )
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "kokoon")
+    assert not run.failed()
+    assert [(f.rule, f.severity) for f in run.findings] == [("unknown-id", WARNING)]
+    assert run.failed(strict=True)
+
+
+SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
+
+
+@pytest.mark.parametrize(("api", "scenario"), SCENARIOS)
+def test_the_faithful_mock_passes_every_check(
+    serve: Callable[[MockApp], LiveMock], api: str, scenario: str
+) -> None:
+    run = check(serve(MockApp(MockConfig(clock=ManualClock()))), api, scenario)
+    assert run.findings == []
+    assert len(run.checks) == 5
+    assert run.polls[next(iter(run.polls))] >= 3  # it really followed the task through its states
+
+
+def test_the_runner_honours_retry_after_and_its_budget(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    live = serve(MockApp(MockConfig(clock=ManualClock())))
+    live.app.faults.add(Fault("tensorpix", 2, 30))
+    run = check(live, "tensorpix")
+    assert run.findings == []
+    assert any("throttled 2 time(s)" in note for note in run.notes)
+    record = live.app.tasks.create("tensorpix", "slow-queue")
+    behaviour = load_behaviour("tensorpix")
+    target = HttpTarget(live.base_url, max_requests=3, sleep=live.clock.advance)
+    limited = run_checks(
+        behaviour,
+        target,
+        "abc",
+        [str(record.id)],
+        poll_interval=5,
+        max_wait=3600,
+        now=live.clock.now,
+    )
+    assert target.sent == 3
+    assert any("--max-requests" in note for note in limited.notes)
+
+
+def test_cli_exit_codes_against_a_broken_and_a_faithful_server(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    for app, code, phrase in [
+        (BrokenMock(_set("status", 3)), 1, "declared-state"),
+        (MockApp(MockConfig(clock=ManualClock())), 0, "conformant: 0 error(s)"),
+    ]:
+        live = serve(app)
+        record = live.app.tasks.create("tensorpix")
+        live.clock.advance(3600)  # terminal already: the CLI polls once and never waits
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "taskmock",
+                "check",
+                "--api",
+                "tensorpix",
+                "--base-url",
+                live.base_url,
+                "--token",
+                "abc",
+                "--task-id",
+                str(record.id),
+                "--max-wait",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == code, result.stdout + result.stderr
+        assert phrase in result.stdout
