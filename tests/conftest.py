@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # `ci` (default): fast and deterministic. `thorough`: many more examples, for deep runs:
@@ -21,3 +22,17 @@ settings.load_profile(os.environ.get("TASKMOCK_HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the live contract suite (tests/contract/test_live.py), skipped unless given."""
+    group = parser.getgroup("taskmock live contract")
+    group.addoption(
+        "--base-url", help="run the contract suite against this API (a vendor's or a mock's)"
+    )
+    group.addoption("--api", help="which API the base URL serves: kokoon, tensorpix or hailuo")
+    group.addoption("--token", help="a credential for it (or TASKMOCK_TOKEN)")
+    group.addoption("--task-id", action="append", default=[], help="a task to poll (repeatable)")
+    group.addoption(
+        "--max-wait", type=float, default=600.0, help="seconds to follow the tasks (600)"
+    )

@@ -337,15 +337,35 @@ def test_cli_exit_codes_against_a_broken_and_a_faithful_server(
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "taskmock", "check", *args], capture_output=True, text=True,
-                          timeout=60, check=False, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "taskmock", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
-def test_cli_create_writes_json_and_junit(serve: Callable[[MockApp], LiveMock], tmp_path: Any) -> None:
+def test_cli_create_writes_json_and_junit(
+    serve: Callable[[MockApp], LiveMock], tmp_path: Any
+) -> None:
     live = serve(MockApp(MockConfig(clock=ManualClock())))
     report, junit = tmp_path / "report.json", tmp_path / "report.xml"
-    result = _cli("--api", "tensorpix", "--base-url", live.base_url, "--create", "--max-wait", "0",
-                  "--json", str(report), "--junit", str(junit), env={"TASKMOCK_TOKEN": "abc"})
+    result = _cli(
+        "--api",
+        "tensorpix",
+        "--base-url",
+        live.base_url,
+        "--create",
+        "--max-wait",
+        "0",
+        "--json",
+        str(report),
+        "--junit",
+        str(junit),
+        env={"TASKMOCK_TOKEN": "abc"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "creating one task (a preview): POST /api/jobs/" in result.stderr
     (task,) = live.app.tasks.store.all("tensorpix")
@@ -353,18 +373,39 @@ def test_cli_create_writes_json_and_junit(serve: Callable[[MockApp], LiveMock], 
     document = json.loads(report.read_text())
     assert document["conformant"] is True
     assert [c["check"] for c in document["checks"]] == [
-        "credential-required", "credential-checked", "unknown-id", "schema", "lifecycle"]
+        "credential-required",
+        "credential-checked",
+        "unknown-id",
+        "schema",
+        "lifecycle",
+    ]
     assert any("--max-wait passed" in note for note in document["notes"])
     assert junit.read_text().startswith('<testsuite name="taskmock check tensorpix" tests="5"')
 
 
-def test_cli_reports_findings_in_json_and_junit(serve: Callable[[MockApp], LiveMock], tmp_path: Any) -> None:
+def test_cli_reports_findings_in_json_and_junit(
+    serve: Callable[[MockApp], LiveMock], tmp_path: Any
+) -> None:
     live = serve(BrokenMock(_set("cost_usd", 1.2)))
     record = live.app.tasks.create("tensorpix")
     live.clock.advance(3600)
     report, junit = tmp_path / "report.json", tmp_path / "report.xml"
-    result = _cli("--api", "tensorpix", "--base-url", live.base_url, "--token", "Token abc", "--task-id",
-                  str(record.id), "--max-wait", "0", "--json", str(report), "--junit", str(junit))
+    result = _cli(
+        "--api",
+        "tensorpix",
+        "--base-url",
+        live.base_url,
+        "--token",
+        "Token abc",
+        "--task-id",
+        str(record.id),
+        "--max-wait",
+        "0",
+        "--json",
+        str(report),
+        "--junit",
+        str(junit),
+    )
     assert result.returncode == 1
     assert "FAIL  schema" in result.stdout
     assert "/cost_usd: 1.2 is not of type 'string'" in result.stdout
@@ -376,13 +417,50 @@ def test_cli_reports_findings_in_json_and_junit(serve: Callable[[MockApp], LiveM
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--api", "tensorpix", "--base-url", "http://127.0.0.1:9", "--task-id", "1"], "a credential is needed"),
-        (["--api", "tensorpix", "--base-url", "ftp://x", "--token", "t", "--task-id", "1"], "must start with http"),
-        (["--api", "tensorpix", "--base-url", "http://127.0.0.1:9", "--token", "t"], "nothing to check"),
-        (["--api", "tensorpics", "--base-url", "http://x", "--token", "t", "--task-id", "1"], "did you mean 'tensorpix'"),
-        (["--api", "kokoon", "--base-url", "http://127.0.0.1:9", "--token", "t", "--task-id", "1",
-          "--max-requests", "0"], "--max-requests must be at least 1"),
-        (["--api", "kokoon", "--base-url", "http://127.0.0.1:9", "--token", "t", "--task-id", "1"], "cannot reach"),
+        (
+            ["--api", "tensorpix", "--base-url", "http://127.0.0.1:9", "--task-id", "1"],
+            "a credential is needed",
+        ),
+        (
+            ["--api", "tensorpix", "--base-url", "ftp://x", "--token", "t", "--task-id", "1"],
+            "must start with http",
+        ),
+        (
+            ["--api", "tensorpix", "--base-url", "http://127.0.0.1:9", "--token", "t"],
+            "nothing to check",
+        ),
+        (
+            ["--api", "tensorpics", "--base-url", "http://x", "--token", "t", "--task-id", "1"],
+            "did you mean 'tensorpix'",
+        ),
+        (
+            [
+                "--api",
+                "kokoon",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--token",
+                "t",
+                "--task-id",
+                "1",
+                "--max-requests",
+                "0",
+            ],
+            "--max-requests must be at least 1",
+        ),
+        (
+            [
+                "--api",
+                "kokoon",
+                "--base-url",
+                "http://127.0.0.1:9",
+                "--token",
+                "t",
+                "--task-id",
+                "1",
+            ],
+            "cannot reach",
+        ),
         (["--base-url", "http://x"], "the following arguments are required: --api"),
     ],
 )
