@@ -85,3 +85,19 @@ def start_live_mock(config: MockConfig | None = None, app: MockApp | None = None
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()  # the socket already listens: early requests wait in its backlog, no polling
     return LiveMock(app, f"http://127.0.0.1:{port}", server, thread)
+
+
+def assert_conforms(api: str, operation_id: str, reply: Reply) -> None:
+    """Assert that a reply is one the spec of `api` allows for `operation_id`."""
+    from taskmock.checks.schema import response_violations
+    from taskmock.core.spec import load_api
+
+    spec = load_api(api)
+    found = response_violations(
+        spec,
+        spec.operation(operation_id),
+        reply.status,
+        reply.headers.get("content-type", ""),
+        reply.body,
+    )
+    assert found == [], [str(v) for v in found]

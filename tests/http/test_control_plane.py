@@ -11,7 +11,7 @@ from taskmock.core.clock import ManualClock, WallClock
 from taskmock.core.spec import load_api
 from taskmock.http.app import MockConfig
 from tests.http.test_vendor_lifecycles import AUTH
-from tests.support import LiveMock, Reply, start_live_mock
+from tests.support import LiveMock, Reply, assert_conforms, start_live_mock
 
 CONTROL = load_api("control")
 
@@ -246,8 +246,6 @@ def test_admin_token_guards_the_control_plane_but_not_files() -> None:
 
 
 def test_faults_throttle_the_next_requests_in_the_vendor_shape(mock: LiveMock) -> None:
-    from tests.http.test_errors_and_auth import _conforms
-
     task = call(mock, "task_create", "POST", "/__taskmock/tasks", {"api": "tensorpix"}).json()
     planned = call(
         mock,
@@ -262,20 +260,18 @@ def test_faults_throttle_the_next_requests_in_the_vendor_shape(mock: LiveMock) -
         throttled = mock.request("GET", task["poll_path"], headers=AUTH["tensorpix"])
         assert throttled.status == 429
         assert throttled.headers["retry-after"] == "5"
-        _conforms("tensorpix", "jobs_retrieve", throttled)
+        assert_conforms("tensorpix", "jobs_retrieve", throttled)
     assert mock.request("GET", task["poll_path"], headers=AUTH["tensorpix"]).status == 200
     assert call(mock, "fault_list", "GET", "/__taskmock/faults").json() == {"faults": []}
 
 
 def test_hailuo_rate_limit_is_a_business_error_and_kokoon_has_none(mock: LiveMock) -> None:
-    from tests.http.test_errors_and_auth import _conforms
-
     task = call(mock, "task_create", "POST", "/__taskmock/tasks", {"api": "hailuo"}).json()
     call(mock, "fault_add", "POST", "/__taskmock/faults", {"api": "hailuo"})
     reply = mock.request("GET", task["poll_path"], headers=AUTH["hailuo"])
     assert reply.status == 200
     assert reply.json()["base_resp"]["status_code"] == 1002
-    _conforms("hailuo", "vapi_task_get", reply)
+    assert_conforms("hailuo", "vapi_task_get", reply)
     refused = call(mock, "fault_add", "POST", "/__taskmock/faults", {"api": "kokoon"})
     assert refused.status == 422
     assert "documents no rate limiting" in refused.json()["detail"]

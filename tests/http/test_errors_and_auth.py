@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from taskmock.checks.schema import response_violations
 from taskmock.core.scenario import load_behaviour
 from tests.http.test_vendor_lifecycles import AUTH, OTHER
-from tests.support import LiveMock, Reply
+from tests.support import LiveMock, assert_conforms
 
 POLL = {"kokoon": "kokoon_task_get", "tensorpix": "jobs_retrieve", "hailuo": "vapi_task_get"}
 CREATE = {
@@ -15,18 +14,6 @@ CREATE = {
     "tensorpix": "jobs_create",
     "hailuo": "vapi_video_generation",
 }
-
-
-def _conforms(api: str, operation_id: str, reply: Reply) -> None:
-    spec = load_behaviour(api).spec
-    found = response_violations(
-        spec,
-        spec.operation(operation_id),
-        reply.status,
-        reply.headers.get("content-type", ""),
-        reply.body,
-    )
-    assert found == [], [str(v) for v in found]
 
 
 def _task(mock: LiveMock, api: str, owner: str | None = None) -> str:
@@ -47,7 +34,7 @@ def test_missing_or_malformed_credentials_get_the_vendor_401(
     headers = {} if header is None else {"Authorization": header}
     reply = mock.request("GET", path, headers=headers)
     assert reply.status == 401
-    _conforms(api, POLL[api], reply)
+    assert_conforms(api, POLL[api], reply)
 
 
 @pytest.mark.parametrize("api", list(AUTH))
@@ -57,7 +44,7 @@ def test_another_tokens_task_is_not_found(mock: LiveMock, api: str) -> None:
     assert mock.request("GET", path, headers=AUTH[api]).status == 200
     reply = mock.request("GET", path, headers=OTHER[api])
     assert reply.status == load_behaviour(api).errors["not-found"].status
-    _conforms(api, POLL[api], reply)
+    assert_conforms(api, POLL[api], reply)
 
 
 @pytest.mark.parametrize("api", list(AUTH))
@@ -73,7 +60,7 @@ def test_unknown_id_gets_the_vendor_not_found(mock: LiveMock, api: str) -> None:
     for unknown in ("999999", "no-such-task"):
         reply = mock.request("GET", poll.path_for(unknown), headers=AUTH[api])
         assert reply.status == load_behaviour(api).errors["not-found"].status
-        _conforms(api, POLL[api], reply)
+        assert_conforms(api, POLL[api], reply)
 
 
 @pytest.mark.parametrize("api", list(AUTH))
@@ -91,7 +78,7 @@ def test_bad_create_bodies_are_refused_in_the_vendor_shape_and_create_nothing(
         headers={**AUTH[api], "content-type": "application/json"},
     )
     assert reply.status in (200, 400)
-    _conforms(api, CREATE[api], reply)
+    assert_conforms(api, CREATE[api], reply)
     assert len(mock.app.tasks.store) == 0
 
 
@@ -114,7 +101,7 @@ def test_tensorpix_accepts_form_posts_like_its_quickstart(mock: LiveMock) -> Non
         headers={**AUTH["tensorpix"], "content-type": "application/x-www-form-urlencoded"},
     )
     assert reply.status == 201, reply.body
-    _conforms("tensorpix", "jobs_from_url_create", reply)
+    assert_conforms("tensorpix", "jobs_from_url_create", reply)
 
 
 def test_multipart_upload(mock: LiveMock) -> None:
@@ -130,7 +117,7 @@ def test_multipart_upload(mock: LiveMock) -> None:
         headers={**AUTH["tensorpix"], "content-type": f"multipart/form-data; boundary={boundary}"},
     )
     assert reply.status == 201, reply.body
-    _conforms("tensorpix", "videos_create", reply)
+    assert_conforms("tensorpix", "videos_create", reply)
     missing = mock.request(
         "POST",
         "/api/videos/",

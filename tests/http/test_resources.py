@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.http.test_errors_and_auth import _conforms
 from tests.http.test_vendor_lifecycles import AUTH, OTHER
-from tests.support import LiveMock
+from tests.support import LiveMock, assert_conforms
 
 BOUNDARY = "taskmockboundary"
 MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
@@ -19,14 +18,14 @@ def test_tensorpix_video_upload_fetch_list_delete(mock: LiveMock) -> None:
         "POST", "/api/videos/", raw=UPLOAD, headers={**AUTH["tensorpix"], **MULTIPART}
     )
     assert created.status == 201, created.body
-    _conforms("tensorpix", "videos_create", created)
+    assert_conforms("tensorpix", "videos_create", created)
     video_id = created.json()["id"]
     fetched = mock.request("GET", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"])
     assert fetched.status == 200
     assert fetched.json()["id"] == video_id
     assert mock.request("GET", f"/api/videos/{video_id}/", headers=OTHER["tensorpix"]).status == 404
     listed = mock.request("GET", "/api/videos/", headers=AUTH["tensorpix"])
-    _conforms("tensorpix", "videos_list", listed)
+    assert_conforms("tensorpix", "videos_list", listed)
     assert [v["id"] for v in listed.json()["results"]] == [video_id]
     assert mock.request("GET", "/api/videos/", headers=OTHER["tensorpix"]).json()["count"] == 0
     assert (
@@ -34,7 +33,7 @@ def test_tensorpix_video_upload_fetch_list_delete(mock: LiveMock) -> None:
     )
     gone = mock.request("GET", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"])
     assert gone.status == 404
-    _conforms("tensorpix", "videos_retrieve", gone)
+    assert_conforms("tensorpix", "videos_retrieve", gone)
     assert (
         mock.request("DELETE", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"]).status == 404
     )
@@ -45,13 +44,13 @@ def test_kokoon_video_upload_then_get(mock: LiveMock) -> None:
         "POST", "/kokoon/api/sr/v4/video", raw=UPLOAD, headers={**AUTH["kokoon"], **MULTIPART}
     )
     assert created.status == 200, created.body
-    _conforms("kokoon", "kokoon_video_upload", created)
+    assert_conforms("kokoon", "kokoon_video_upload", created)
     vid = created.json()["vid"]
     fetched = mock.request("GET", f"/kokoon/api/sr/v4/video/{vid}", headers=AUTH["kokoon"])
     assert fetched.status == 200
     assert fetched.json()["vid"] == vid
     listed = mock.request("GET", "/kokoon/api/sr/v4/video", headers=AUTH["kokoon"])
-    _conforms("kokoon", "kokoon_video_list", listed)
+    assert_conforms("kokoon", "kokoon_video_list", listed)
     assert listed.json()["all_count"] == 1
     assert mock.request("GET", "/kokoon/api/sr/v4/video/nope", headers=AUTH["kokoon"]).status == 404
 
@@ -66,12 +65,12 @@ def test_restored_videos_are_the_outputs_of_finished_jobs(mock: LiveMock) -> Non
         "output_video"
     ]
     listed = mock.request("GET", "/api/restored-videos/", headers=AUTH["tensorpix"])
-    _conforms("tensorpix", "restored_videos_list", listed)
+    assert_conforms("tensorpix", "restored_videos_list", listed)
     assert [v["id"] for v in listed.json()["results"]] == [output["id"]]
     fetched = mock.request(
         "GET", f"/api/restored-videos/{output['id']}/", headers=AUTH["tensorpix"]
     )
-    _conforms("tensorpix", "restored_videos_retrieve", fetched)
+    assert_conforms("tensorpix", "restored_videos_retrieve", fetched)
     assert fetched.json() == output
     assert (
         mock.request(
@@ -113,7 +112,7 @@ def test_bad_path_id_is_not_found_and_bad_kokoon_query_is_400(mock: LiveMock) ->
     assert mock.request("GET", "/api/jobs/abc/", headers=AUTH["tensorpix"]).status == 404
     reply = mock.request("GET", "/kokoon/api/sr/v4/task?page_size=0", headers=AUTH["kokoon"])
     assert reply.status == 400
-    _conforms("kokoon", "kokoon_task_list", reply)
+    assert_conforms("kokoon", "kokoon_task_list", reply)
 
 
 def test_literal_route_wins_over_a_template(mock: LiveMock) -> None:

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from taskmock.checks.schema import response_violations
 from taskmock.core.scenario import load_behaviour
-from tests.support import LiveMock
+from tests.support import LiveMock, assert_conforms
 
 AUTH = {
     "kokoon": {"Authorization": "eyJraWQiOiJPMGs5.eyJzdWIiOiIzN2U3NzYxM.c2ln"},
@@ -40,18 +39,6 @@ def _create(mock: LiveMock, api: str, headers: dict[str, str] | None = None, **e
     return body.get("tid") or body.get("id") or body.get("task_id"), poll
 
 
-def _conforms(api: str, operation_id: str, reply: Any) -> None:
-    spec = load_behaviour(api).spec
-    violations = response_violations(
-        spec,
-        spec.operation(operation_id),
-        reply.status,
-        reply.headers.get("content-type", ""),
-        reply.body,
-    )
-    assert violations == [], [str(v) for v in violations]
-
-
 @pytest.mark.parametrize("api", list(EXPECTED))
 def test_created_task_walks_its_documented_lifecycle(mock: LiveMock, api: str) -> None:
     task_id, poll = _create(mock, api)
@@ -59,7 +46,7 @@ def test_created_task_walks_its_documented_lifecycle(mock: LiveMock, api: str) -
     for _ in range(200):
         reply = mock.request("GET", poll.path_for(task_id), headers=AUTH[api])
         assert reply.status == 200
-        _conforms(api, poll.operation.operation_id, reply)
+        assert_conforms(api, poll.operation.operation_id, reply)
         state = reply.json()[STATUS_FIELD[api]]
         if not seen or seen[-1] != state:
             seen.append(state)
@@ -143,7 +130,7 @@ def test_hailuo_file_id_appears_at_success_and_downloads(mock: LiveMock) -> None
     retrieved = mock.request(
         "GET", f"/v1/files/retrieve?file_id={done['file_id']}", headers=AUTH["hailuo"]
     )
-    _conforms("hailuo", "minimax_files_retrieve", retrieved)
+    assert_conforms("hailuo", "minimax_files_retrieve", retrieved)
     url = retrieved.json()["file"]["download_url"]
     assert mock.request("GET", url[len(mock.base_url) :]).headers["content-type"] == "video/mp4"
 
@@ -165,7 +152,7 @@ def test_tensorpix_delete_cancels_then_conflicts(mock: LiveMock) -> None:
     again = mock.request("DELETE", f"/api/jobs/{job_id}/", headers=AUTH["tensorpix"])
     assert again.status == 409
     assert "detail" in again.json()
-    _conforms("tensorpix", "jobs_destroy", again)
+    assert_conforms("tensorpix", "jobs_destroy", again)
     assert (
         mock.request("GET", poll.path_for(job_id), headers=AUTH["tensorpix"]).json()["status"] == -2
     )
@@ -178,7 +165,7 @@ def test_list_shows_only_the_callers_tasks(mock: LiveMock, api: str) -> None:
     _create(mock, api)
     _create(mock, api, headers=OTHER[api])
     mine = mock.request("GET", listing.operation.path, headers=AUTH[api])
-    _conforms(api, listing.operation.operation_id, mine)
+    assert_conforms(api, listing.operation.operation_id, mine)
     body = mine.json()
     items = body.get("results", body.get("sr_tasks"))
     assert len(items) == 1

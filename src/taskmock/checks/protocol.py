@@ -45,17 +45,7 @@ def refused_findings(
                 actual=status,
             )
         ]
-    return [
-        Finding(
-            rule,
-            _severity(spec, v.rule),
-            f"refusal not in the documented shape: {v.message}",
-            path=v.pointer,
-            expected=v.expected,
-            actual=v.actual,
-        )
-        for v in response_violations(spec, operation, status, content_type, body)
-    ]
+    return _shape_findings(rule, "refusal", spec, operation, status, content_type, body)
 
 
 def unknown_id_findings(
@@ -86,11 +76,24 @@ def unknown_id_findings(
                 actual=status,
             )
         ]
+    return _shape_findings("unknown-id", "error", spec, operation, status, content_type, body)
+
+
+def _shape_findings(
+    rule: str,
+    what: str,
+    spec: Spec,
+    operation: Operation,
+    status: int,
+    content_type: str,
+    body: bytes,
+) -> list[Finding]:
+    """The answer's schema violations, reported under `rule`."""
     return [
         Finding(
-            "unknown-id",
+            rule,
             _severity(spec, v.rule),
-            f"error not in the documented shape: {v.message}",
+            f"{what} not in the documented shape: {v.message}",
             path=v.pointer,
             expected=v.expected,
             actual=v.actual,

@@ -148,23 +148,27 @@ class ControlPlane:
         clock.advance(float(seconds))
         return json_response(200, self._clock_body())
 
-    def _create(self, request: Request, params: dict[str, str]) -> Response:
+    def _api_body(
+        self, request: Request, allowed: set[str]
+    ) -> tuple[dict[str, Any], Response | None]:
+        """A JSON object body with only `allowed` keys and a string `api`, or the problem answer."""
         data, error = _json_object(request)
         if error:
-            return error
-        unknown = set(data) - {"api", "scenario", "owner", "fields", "input"}
+            return data, error
+        unknown = set(data) - allowed
         if unknown:
-            return problem(
-                422, "invalid-body", "Invalid body", f"unknown keys: {', '.join(sorted(unknown))}"
-            )
-        api = data.get("api")
-        if not isinstance(api, str):
-            return problem(
-                422,
-                "invalid-body",
-                "Invalid body",
-                f"'api' is required: one of {', '.join(self.tasks.behaviours)}",
-            )
+            detail = f"unknown keys: {', '.join(sorted(unknown))}"
+            return data, problem(422, "invalid-body", "Invalid body", detail)
+        if not isinstance(data.get("api"), str):
+            detail = f"'api' is required: one of {', '.join(self.tasks.behaviours)}"
+            return data, problem(422, "invalid-body", "Invalid body", detail)
+        return data, None
+
+    def _create(self, request: Request, params: dict[str, str]) -> Response:
+        data, error = self._api_body(request, {"api", "scenario", "owner", "fields", "input"})
+        if error:
+            return error
+        api = data["api"]
         for key, kind in (("scenario", str), ("owner", str), ("fields", dict), ("input", dict)):
             nullable = key == "owner"  # as specs/control.yaml says: only owner may be null
             if (
@@ -260,17 +264,10 @@ class ControlPlane:
         )
 
     def _add_fault(self, request: Request, params: dict[str, str]) -> Response:
-        data, error = _json_object(request)
+        data, error = self._api_body(request, {"api", "kind", "count", "retry_after", "operation"})
         if error:
             return error
-        unknown = set(data) - {"api", "kind", "count", "retry_after", "operation"}
-        if unknown:
-            return problem(
-                422, "invalid-body", "Invalid body", f"unknown keys: {', '.join(sorted(unknown))}"
-            )
-        api = data.get("api")
-        if not isinstance(api, str):
-            return problem(422, "invalid-body", "Invalid body", "'api' is required")
+        api = data["api"]
         behaviour = self.tasks.behaviour(api)
         if data.get("kind", "rate-limited") != "rate-limited":
             return problem(422, "invalid-body", "Invalid body", "'kind' must be rate-limited")
