@@ -119,3 +119,22 @@ def test_literal_route_wins_over_a_template(mock: LiveMock) -> None:
     reply = mock.request("GET", "/api/jobs/from-url/", headers=AUTH["tensorpix"])
     assert reply.status == 405
     assert reply.headers["allow"] == "POST"
+
+
+def test_a_video_used_by_an_active_job_cannot_be_deleted(mock: LiveMock) -> None:
+    created = mock.request(
+        "POST", "/api/videos/", raw=UPLOAD, headers={**AUTH["tensorpix"], **MULTIPART}
+    )
+    video_id = created.json()["id"]
+    job = mock.request(
+        "POST", "/api/jobs/", {"ml_models": [44], "input_video": video_id}, AUTH["tensorpix"]
+    )
+    assert job.status == 201
+    busy = mock.request("DELETE", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"])
+    assert busy.status == 409
+    assert_conforms("tensorpix", "videos_destroy", busy)
+    assert "has not ended" in busy.json()["detail"]
+    mock.clock.advance(3600)  # the job finishes
+    assert (
+        mock.request("DELETE", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"]).status == 204
+    )

@@ -107,6 +107,7 @@ class OperationBehaviour:
     example: Mapping[str, Any] | None = None
     resource: str | None = None
     item: Any = None
+    in_use_by: str | None = None
 
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that addresses `task_id` through this operation."""
@@ -392,6 +393,7 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
                 e.get("example"),
                 e.get("resource"),
                 e.get("item"),
+                e.get("in-use-by"),
             )
             for op_id, e in data["operations"].items()
         },

@@ -207,8 +207,22 @@ class VendorSurface:
         record = self._resource(route, values, owner)
         if record is None:
             return self._error(route, "not-found", f"no {route.operation.resource} {values}")
+        busy = self._used_by_active_task(route, record.id, owner)
+        if busy is not None:
+            return self._error(route, "conflict", f"used by task {busy}, which has not ended")
         self.tasks.store.drop_resource(record.api, str(route.operation.resource), record.id)
         return self._empty(route)
+
+    def _used_by_active_task(self, route: VendorRoute, resource_id: Any, owner: str) -> Any:
+        field_name = route.operation.in_use_by
+        if not field_name:
+            return None
+        terminal = route.behaviour.lifecycle.terminal
+        for record in self.tasks.visible(route.behaviour.api, owner):
+            if str(record.input.get(field_name)) == str(resource_id):
+                if self.tasks.view(record).observation.state not in terminal:
+                    return record.id
+        return None
 
     def _catalog(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
