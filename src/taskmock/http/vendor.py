@@ -219,9 +219,9 @@ class VendorSurface:
             return None
         terminal = route.behaviour.lifecycle.terminal
         for record in self.tasks.visible(route.behaviour.api, owner):
-            if str(record.input.get(field_name)) == str(resource_id):
-                if self.tasks.view(record).observation.state not in terminal:
-                    return record.id
+            uses_it = str(record.input.get(field_name)) == str(resource_id)
+            if uses_it and self.tasks.view(record).observation.state not in terminal:
+                return record.id
         return None
 
     def _catalog(
