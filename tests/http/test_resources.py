@@ -138,3 +138,29 @@ def test_a_video_used_by_an_active_job_cannot_be_deleted(mock: LiveMock) -> None
     assert (
         mock.request("DELETE", f"/api/videos/{video_id}/", headers=AUTH["tensorpix"]).status == 204
     )
+
+
+def test_an_upload_has_no_file_until_storage_has_it(mock: LiveMock) -> None:
+    created = mock.request(
+        "POST", "/api/videos/", raw=UPLOAD, headers={**AUTH["tensorpix"], **MULTIPART}
+    )
+    video = created.json()
+    assert video["file"] is None  # documented: poll GET until it is set
+    mock.clock.advance(3)
+    again = mock.request("GET", f"/api/videos/{video['id']}/", headers=AUTH["tensorpix"])
+    assert again.json()["file"].endswith("-input.mp4")
+    assert_conforms("tensorpix", "videos_retrieve", again)
+
+
+def test_a_from_url_job_has_no_input_file_or_thumbnail(mock: LiveMock) -> None:
+    body = {"video_url": "https://example.com/in.mp4", "ml_models": [44]}
+    job = mock.request("POST", "/api/jobs/from-url/", body, AUTH["tensorpix"]).json()
+    polled = mock.request("GET", f"/api/jobs/{job['id']}/", headers=AUTH["tensorpix"]).json()
+    assert polled["input_video"]["file"] is None
+    assert polled["input_video"]["thumbnail"] is None
+    assert polled["input_video"]["external_url"] == "https://example.com/in.mp4"
+    uploaded = mock.request(
+        "POST", "/api/jobs/", {"ml_models": [44], "input_video": 8801}, AUTH["tensorpix"]
+    ).json()
+    polled = mock.request("GET", f"/api/jobs/{uploaded['id']}/", headers=AUTH["tensorpix"]).json()
+    assert polled["input_video"]["file"].endswith("-input.mp4")

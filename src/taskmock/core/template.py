@@ -11,6 +11,8 @@ the observed task; everything else is copied, with its children rendered. The ex
   rising linearly to B through S (a task cut short keeps the value it reached).
 - `{$: remaining, state: S, round: N}`: seconds left in S.
 - `{$: switch, cases: [{states: [...], value: V}, ...], else: E}`: the first matching case.
+- `{$: after, seconds: N, then: V, else: E}`: V once N seconds have passed since creation, else E.
+- `{$: given, key: K, then: V, else: E}`: V when the create request has K (not null), else E.
 - `{$: digits, length: N, salt: S}`, `{$: uuid, salt: S, per: task|owner}`,
   `{$: integer, min: A, max: B, salt: S}`: stable pseudo-random values from the task's seed.
 - `{$: format, template: "{base_url}/x/{id}"}`: a string with id, state, api and base_url.
@@ -136,6 +138,16 @@ def _switch(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return render(t.get("else"), ctx)
 
 
+def _after(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    elapsed = ctx.observation.now - ctx.record.created_at
+    return render(t.get("then") if elapsed >= float(t["seconds"]) else t.get("else"), ctx)
+
+
+def _given(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    present = ctx.record.input.get(t["key"]) is not None
+    return render(t.get("then") if present else t.get("else"), ctx)
+
+
 def _digits(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     rng = ctx.rng(str(t.get("salt", "digits")), t.get("per", "task"))
     length = int(t.get("length", 15))
@@ -184,6 +196,8 @@ EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
     "progress": _progress,
     "remaining": _remaining,
     "switch": _switch,
+    "after": _after,
+    "given": _given,
     "digits": _digits,
     "uuid": _uuid,
     "integer": _integer,
@@ -200,6 +214,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "progress": ("state",),
     "remaining": ("state",),
     "switch": ("cases",),
+    "after": ("seconds",),
+    "given": ("key",),
     "format": ("template",),
     "ref": ("name",),
 }
@@ -248,7 +264,7 @@ def template_problems(
 
 
 # Expressions whose value depends only on the task record (and the base URL), never on the time.
-_RECORD_ONLY = frozenset({"id", "owner", "input", "digits", "uuid", "integer"})
+_RECORD_ONLY = frozenset({"id", "owner", "input", "digits", "uuid", "integer", "given"})
 
 
 def is_static(template: Any, templates: Mapping[str, Any]) -> bool:
