@@ -9,13 +9,14 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from taskmock.checks.report import as_json, as_junit, human_lines
-from taskmock.checks.runner import HttpTarget, Unreachable, run_checks
-from taskmock.core.scenario import Behaviour, load_behaviour
 from taskmock.errors import UsageError
 from taskmock.resources import available_apis
+
+if TYPE_CHECKING:
+    from taskmock.checks.runner import HttpTarget
+    from taskmock.core.scenario import Behaviour
 
 __all__ = ["register"]
 
@@ -66,6 +67,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and report; the exit code says whether the target conforms."""
+    # Imported here so that `taskmock serve` does not pay for what only `check` needs.
+    from taskmock.checks.report import as_json, as_junit, human_lines
+    from taskmock.checks.runner import HttpTarget, Unreachable, run_checks
+    from taskmock.core.scenario import load_behaviour
+
     behaviour = load_behaviour(args.api)
     token = args.token or os.environ.get("TASKMOCK_TOKEN")
     if not token:
@@ -108,7 +114,7 @@ _PREVIEW = {"task_type": "SR_PREVIEW", "preview": True}
 
 
 def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
-    from taskmock.checks.runner import _credential
+    from taskmock.checks.runner import Unreachable, _credential
 
     create = next(
         (op for op in behaviour.operations.values() if op.role == "create" and op.example), None

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from taskmock.core.engine import Observation
 
@@ -319,6 +319,12 @@ class CompiledBody:
             (dumps(key) + ":", value, is_static(value, templates))
             for key, value in template.items()
         ]
+        # The per-poll members, with the function that renders each (expressions called directly).
+        self.dynamic = [
+            (index, prefix, _renderer(value), value)
+            for index, (prefix, value, static) in enumerate(self.members)
+            if not static
+        ]
 
     def static_fragments(self, ctx: RenderContext) -> list[str | None]:
         """The encoded constant members of one task (None where a member varies per poll)."""
@@ -329,8 +335,14 @@ class CompiledBody:
 
     def render_json(self, ctx: RenderContext, statics: list[str | None]) -> str:
         """The body as JSON text, from a task's constant fragments and this poll's values."""
-        parts = [
-            fragment if fragment is not None else prefix + dumps(render(value, ctx))
-            for fragment, (prefix, value, _) in zip(statics, self.members, strict=True)
-        ]
-        return "{" + ",".join(parts) + "}"
+        parts = list(statics)
+        for index, prefix, renderer, value in self.dynamic:
+            parts[index] = prefix + dumps(renderer(value, ctx))
+        return "{" + ",".join(cast(list[str], parts)) + "}"
+
+
+def _renderer(template: Any) -> Callable[[Any, RenderContext], Any]:
+    """The function that renders `template`: its expression's own, or the general `render`."""
+    if isinstance(template, dict) and template.get("$") in EXPRESSIONS:
+        return EXPRESSIONS[template["$"]]
+    return render

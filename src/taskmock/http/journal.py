@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -35,20 +36,30 @@ class Journal:
     """The last `limit` requests, oldest first."""
 
     def __init__(self, limit: int = 10_000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=limit)
-        self._seq = 0
+        # Plain tuples on the hot path; JournalEntry objects only when someone reads the journal.
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
-    def record(self, **fields: Any) -> JournalEntry:
+    def record(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        api: str | None,
+        operation: str | None,
+        task_id: str | None,
+        problem: str | None = None,
+    ) -> None:
         """Append an entry (its sequence number is assigned here)."""
-        with self._lock:
-            self._seq += 1
-            entry = JournalEntry(seq=self._seq, **fields)
-            self._entries.append(entry)
-            return entry
+        self._entries.append(
+            (next(self._seq), time, method, path, query, status, api, operation, task_id, problem)
+        )  # deque.append and next(count) are atomic: no lock needed
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(list(self._entries))
+        return (JournalEntry(*entry) for entry in list(self._entries))
 
     def __len__(self) -> int:
         return len(self._entries)
