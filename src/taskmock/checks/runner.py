@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from taskmock.checks.lifecycle import ERROR, WARNING, Finding, Poll, lifecycle_findings
@@ -20,7 +20,15 @@ from taskmock.checks.schema import response_violations
 from taskmock.core.scenario import Behaviour, OperationBehaviour
 from taskmock.errors import TaskmockError
 
-__all__ = ["Budget", "CheckRun", "Exchange", "HttpTarget", "Unreachable", "run_checks"]
+__all__ = [
+    "Budget",
+    "CheckRun",
+    "Exchange",
+    "HttpTarget",
+    "Unreachable",
+    "credential_header",
+    "run_checks",
+]
 
 
 class Unreachable(TaskmockError):
@@ -121,7 +129,7 @@ class CheckRun:
         return any(f.severity == ERROR or (strict and f.severity == WARNING) for f in self.findings)
 
 
-def _credential(behaviour: Behaviour, token: str) -> str:
+def credential_header(behaviour: Behaviour, token: str) -> str:
     """The header value for a token given bare (`abc`) or whole (`Token abc`)."""
     if behaviour.auth.owner(token) is not None:
         return token
@@ -149,7 +157,7 @@ def run_checks(
     run = CheckRun(behaviour.api, target.base_url)
     poll = _poll_op(behaviour)
     spec, lifecycle = behaviour.spec, behaviour.lifecycle
-    headers = {behaviour.auth.header: _credential(behaviour, token)}
+    headers = {behaviour.auth.header: credential_header(behaviour, token)}
     histories: dict[str, list[Poll]] = {task_id: [] for task_id in task_ids}
     pending = list(task_ids)
     confirming: set[str] = set()  # terminal once: poll one more time to see that it stays terminal
@@ -237,7 +245,7 @@ def _probe(
         exchange = target.get(poll.path_for(known), sent)
         run.checks.append((rule, known))
         run.findings += [
-            _subject(f, known)
+            replace(f, task_id=known)
             for f in refused_findings(
                 rule, spec, poll.operation, exchange.status, exchange.content_type, exchange.body
             )
@@ -246,7 +254,7 @@ def _probe(
     exchange = target.get(poll.path_for(unknown), headers)
     run.checks.append(("unknown-id", unknown))
     run.findings += [
-        _subject(f, unknown)
+        replace(f, task_id=unknown)
         for f in unknown_id_findings(
             spec,
             poll.operation,
@@ -256,20 +264,6 @@ def _probe(
             exchange.body,
         )
     ]
-
-
-def _subject(finding: Finding, task_id: str) -> Finding:
-    return Finding(
-        finding.rule,
-        finding.severity,
-        finding.message,
-        task_id,
-        finding.state,
-        finding.path,
-        finding.expected,
-        finding.actual,
-        finding.poll,
-    )
 
 
 def _inferred_codes(behaviour: Behaviour) -> bool:

@@ -28,19 +28,6 @@ class Violation:
         return f"[{self.rule}] {self.pointer or '/'}: {self.message}"
 
 
-def _resolve(spec: Spec, node: Any) -> Any:
-    while (
-        isinstance(node, dict)
-        and isinstance(node.get("$ref"), str)
-        and node["$ref"].startswith("#/")
-    ):
-        target: Any = spec.document
-        for token in node["$ref"][2:].split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
 def response_violations(
     spec: Spec, operation: Operation, status: int, content_type: str, body: bytes
 ) -> list[Violation]:
@@ -61,7 +48,7 @@ def response_violations(
                 status,
             )
         ]
-    declared = _resolve(spec, declared)
+    declared = spec.resolve(declared)
     content = declared.get("content") or {}
     media = content_type.split(";", 1)[0].strip().lower()
     if not content:

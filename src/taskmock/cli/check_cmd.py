@@ -114,7 +114,7 @@ _PREVIEW = {"task_type": "SR_PREVIEW", "preview": True}
 
 
 def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
-    from taskmock.checks.runner import Unreachable, _credential
+    from taskmock.checks.runner import Unreachable, credential_header
 
     create = next(
         (op for op in behaviour.operations.values() if op.role == "create" and op.example), None
@@ -122,7 +122,10 @@ def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
     if create is None:
         raise UsageError(f"{behaviour.api}: no create operation with an example; give --task-id")
     body = dict(create.example or {})
-    properties = _request_properties(behaviour, create.operation.raw)
+    content = create.operation.raw.get("requestBody", {}).get("content", {})
+    properties = set(
+        behaviour.spec.properties(content.get("application/json", {}).get("schema", {}))
+    )
     body.update({k: v for k, v in _PREVIEW.items() if k in properties})
     kind = (
         "a preview"
@@ -135,7 +138,7 @@ def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
         file=sys.stderr,
     )
     headers = {
-        behaviour.auth.header: _credential(behaviour, token),
+        behaviour.auth.header: credential_header(behaviour, token),
         "Content-Type": "application/json",
     }
     request = urllib.request.Request(
@@ -164,17 +167,3 @@ def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
     if task_id in (None, ""):
         raise UsageError(f"--create: the answer carries no task id: {created!r}")
     return str(task_id)
-
-
-def _request_properties(behaviour: Behaviour, operation: dict[str, Any]) -> set[str]:
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-    schema = content.get("schema", {})
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/components/schemas/"):
-        schema = behaviour.spec.schemas[ref.rsplit("/", 1)[1]]
-    names = set(schema.get("properties", {}))
-    for part in schema.get("allOf", []):
-        part_ref = part.get("$ref", "")
-        if part_ref.startswith("#/components/schemas/"):
-            names |= set(behaviour.spec.schemas[part_ref.rsplit("/", 1)[1]].get("properties", {}))
-    return names

@@ -122,11 +122,6 @@ class Observation:
                 return step.dwell or 0.0
         return 0.0
 
-    @property
-    def next_change(self) -> float | None:
-        """When the state next changes, if it will."""
-        return self.upcoming[0].at if self.upcoming else None
-
 
 def observe(record: TaskRecord, now: float) -> Observation:
     """The task at time `now` (a time before creation is seen as the creation instant)."""

@@ -10,7 +10,7 @@ import yaml
 
 from taskmock.errors import DocumentError, Problem
 
-__all__ = ["SourceDocument", "escape_pointer", "load_document", "pointer_of"]
+__all__ = ["SourceDocument", "escape_pointer", "load_document", "pointer_of", "resolve_ref"]
 
 # libyaml's loader is several times faster and keeps the same marks (line numbers).
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -28,6 +28,20 @@ def pointer_of(path: Any) -> str:
 
 def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
+
+
+def resolve_ref(document: Any, ref: str) -> Any:
+    """The target of a local `#/...` reference; raises KeyError when it points nowhere."""
+    node = document
+    for token in ref[2:].split("/") if ref != "#" else []:
+        token = _unescape(token)
+        if isinstance(node, list):
+            node = node[int(token)]
+        elif isinstance(node, dict):
+            node = node[token]
+        else:
+            raise KeyError(token)
+    return node
 
 
 @dataclass

@@ -15,7 +15,7 @@ from jsonschema.protocols import Validator
 
 from taskmock.core.formats import FORMATS
 from taskmock.core.lifecycle import Lifecycle, parse_lifecycle
-from taskmock.core.source import SourceDocument, escape_pointer, load_document
+from taskmock.core.source import SourceDocument, escape_pointer, load_document, resolve_ref
 from taskmock.errors import SpecError, UnknownNameError
 from taskmock.resources import available_apis, spec_path
 
@@ -84,6 +84,29 @@ class Spec:
     def schemas(self) -> dict[str, Any]:
         """`components.schemas`."""
         return dict((self.document.get("components") or {}).get("schemas") or {})
+
+    def resolve(self, node: Any) -> Any:
+        """`node`, or what its local `$ref` (chain) points to in this document."""
+        while (
+            isinstance(node, dict)
+            and isinstance(node.get("$ref"), str)
+            and node["$ref"].startswith("#")
+        ):
+            node = resolve_ref(self.document, node["$ref"])
+        return node
+
+    def properties(self, schema: Any) -> dict[str, Any]:
+        """The properties a schema declares, through `$ref` and `allOf`, each one resolved."""
+        schema = self.resolve(schema)
+        if not isinstance(schema, dict):
+            return {}
+        found: dict[str, Any] = {}
+        for part in schema.get("allOf", []):
+            found.update(self.properties(part))
+        found.update(
+            {name: self.resolve(sub) for name, sub in schema.get("properties", {}).items()}
+        )
+        return found
 
     @cached_property
     def lifecycles(self) -> dict[str, Lifecycle]:

@@ -18,7 +18,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
-from taskmock.core.source import SourceDocument, escape_pointer, pointer_of
+from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
 from taskmock.core.spec import Spec, load_spec
 from taskmock.errors import DocumentError, Problem
 
@@ -131,20 +131,6 @@ def _walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ..
             yield from _walk(value, (*path, index))
 
 
-def _resolve_local(document: Any, ref: str) -> Any:
-    """The target of a local `#/...` reference; raises KeyError when it points nowhere."""
-    node = document
-    for token in ref[2:].split("/") if ref != "#" else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list):
-            node = node[int(token)]
-        elif isinstance(node, dict):
-            node = node[token]
-        else:
-            raise KeyError(token)
-    return node
-
-
 def _dangling_refs(source: SourceDocument) -> Iterator[Problem]:
     for path, node in _walk(source.data):
         if isinstance(node, dict) and isinstance(node.get("$ref"), str):
@@ -152,7 +138,7 @@ def _dangling_refs(source: SourceDocument) -> Iterator[Problem]:
             if not ref.startswith("#"):
                 continue  # external references are the reader's business
             try:
-                _resolve_local(source.data, ref)
+                resolve_ref(source.data, ref)
             except (KeyError, IndexError, ValueError):
                 yield source.problem(pointer_of((*path, "$ref")), f"$ref {ref!r} points to nothing")
 
@@ -173,7 +159,7 @@ def iter_examples(spec: Spec) -> Iterator[tuple[str, str, Any, dict[str, Any], b
         for name, example in (node.get("examples") or {}).items():
             where = f"{pointer}/examples/{escape_pointer(name)}"
             if isinstance(example, dict) and isinstance(example.get("$ref"), str):
-                example = _resolve_local(document, example["$ref"])
+                example = resolve_ref(document, example["$ref"])
             if isinstance(example, dict) and "value" in example:
                 placeholder = bool(example.get("x-placeholder"))
                 yield name, f"{where}/value", example["value"], schema, placeholder

@@ -88,29 +88,10 @@ def _multipart(request: Request) -> dict[str, list[str]]:
     return fields
 
 
-def _property_type(spec: Spec, schema: dict[str, Any], name: str) -> Any:
-    """The declared type of a property, following $ref and allOf (enough for form coercion)."""
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            stack.append(spec.schemas[ref.rsplit("/", 1)[1]])
-            continue
-        prop = node.get("properties", {}).get(name)
-        if prop is not None:
-            ref = prop.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-                prop = spec.schemas[ref.rsplit("/", 1)[1]]
-            return prop.get("type", "string")
-        stack.extend(node.get("allOf", []))
-    return "string"
-
-
 def _coerce(spec: Spec, schema: dict[str, Any], raw: dict[str, list[str]]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, values in raw.items():
-        kind = _property_type(spec, schema, name)
+        kind = spec.properties(schema).get(name, {}).get("type", "string")
         kinds = kind if isinstance(kind, list) else [kind]
         if "array" in kinds:
             data[name] = [_scalar(v) for v in values]

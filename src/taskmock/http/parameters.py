@@ -36,20 +36,11 @@ class ParameterRule:
 _PLAIN: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int}
 
 
-def _resolve(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
-        resolved: dict[str, Any] = spec.document["components"]["parameters"][ref.rsplit("/", 1)[1]]
-        return resolved
-    return node
-
-
 def parameter_rules(spec: Spec, operation: Operation) -> tuple[ParameterRule, ...]:
     """The path and query parameters of an operation (path-item level ones included)."""
     item = spec.document.get("paths", {}).get(operation.path, {})
     declared = [
-        _resolve(spec, p)
-        for p in (*item.get("parameters", []), *operation.raw.get("parameters", []))
+        spec.resolve(p) for p in (*item.get("parameters", []), *operation.raw.get("parameters", []))
     ]
     rules: dict[tuple[str, str], ParameterRule] = {}
     for parameter in declared:  # operation-level entries override path-level ones
