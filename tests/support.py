@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import urllib.error
@@ -10,12 +9,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-
 from taskmock.cli.serve_cmd import _listen
 from taskmock.core.clock import ManualClock
 from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.asgi import asgi_app
+from taskmock.http.server import HttpServer
 
 
 @dataclass
@@ -36,7 +33,7 @@ class LiveMock:
 
     app: MockApp
     base_url: str
-    _server: uvicorn.Server = field(repr=False)
+    _server: HttpServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
     @property
@@ -70,7 +67,7 @@ class LiveMock:
                 return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.stop()
         self._thread.join(timeout=10)
 
 
@@ -79,10 +76,8 @@ def start_live_mock(config: MockConfig | None = None, app: MockApp | None = None
     app = app or MockApp(config or MockConfig(clock=ManualClock()))
     sock = _listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(asgi_app(app), log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    server = HttpServer(app.handle, sock)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()  # the socket already listens: early requests wait in its backlog, no polling
     return LiveMock(app, f"http://127.0.0.1:{port}", server, thread)
 

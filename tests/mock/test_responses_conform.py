@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -142,11 +143,15 @@ def test_same_seed_same_ids_and_bodies() -> None:
 @given(
     case=st.sampled_from(SCENARIOS),
     times=st.lists(st.floats(min_value=0, max_value=500), max_size=8),
+    forced_at=st.none() | st.integers(min_value=0, max_value=8),
+    forced=st.sampled_from(["failed", "cancelled"]),
 )
 def test_fast_poll_body_is_byte_identical_to_the_plain_render(
-    case: tuple[str, str], times: list[float]
+    case: tuple[str, str], times: list[float], forced_at: int | None, forced: str
 ) -> None:
-    """The hot path (cached constant fragments) never drifts from rendering the template afresh."""
+    """The hot path (fragments cached per step) never drifts from rendering the template afresh:
+    not across steps, not on repeated polls at one instant, not after a forced transition."""
+    from taskmock.core.tasks import InvalidTransition
     from taskmock.core.template import dumps
 
     api, scenario = case
@@ -154,10 +159,16 @@ def test_fast_poll_body_is_byte_identical_to_the_plain_render(
     record = app.tasks.create(
         api, scenario, owner="tok", input={"preview": True} if api == "tensorpix" else None
     )
-    for step in [0.0, *times, 10_000.0]:
+    neighbour = app.tasks.create(api, scenario, owner="tok")  # cached beside it, never mixed up
+    for index, step in enumerate([0.0, *times, 10_000.0]):
         app.tasks.clock.advance(step)  # type: ignore[attr-defined]
-        fast = app.tasks.poll_json(record, "http://h:1")
-        assert fast == dumps(app.tasks.view(record, "http://h:1").body)
-        assert app.tasks.poll_json(record, "http://other:2") == dumps(
-            app.tasks.view(record, "http://other:2").body
-        )
+        if index == forced_at:
+            with contextlib.suppress(InvalidTransition):  # already terminal
+                record = app.tasks.force(record, app.tasks.forced_state(api, forced))
+        for task, base in [
+            (record, "http://h:1"),
+            (neighbour, "http://h:1"),
+            (record, "http://o:2"),
+        ]:
+            fast = app.tasks.poll_json(task, base)
+            assert fast == dumps(app.tasks.view(task, base).body)

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 from taskmock.core.clock import make_clock
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.asgi import asgi_app
 from taskmock.http.control import ADMIN_HEADER, PREFIX
+from taskmock.http.server import HttpServer
 from taskmock.resources import available_apis
 
 __all__ = ["register"]
@@ -115,8 +115,6 @@ def _banner(mock: MockApp, base: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Start the server and block until Ctrl-C."""
-    import uvicorn
-
     if args.speed <= 0:
         raise UsageError("--speed must be positive")
     if args.clock == "manual" and args.speed != 1.0:
@@ -138,34 +136,17 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
     log = RequestLog(sys.stderr)
-    app = asgi_app(mock if args.quiet else _logged(mock, log))
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        http="httptools",
-        loop="uvloop" if _has_uvloop() else "asyncio",
-    )
-    server = uvicorn.Server(config)
+    server = HttpServer(mock.handle if args.quiet else _logged(mock, log).handle, sock)
     print(_banner(mock, base), flush=True)
     try:
-        server.run(sockets=[sock])  # uses the configured loop (uvloop), unlike asyncio.run
-    except KeyboardInterrupt:
+        server.run()
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
         pass
     finally:
         log.flush()
         sock.close()
     print("taskmock stopped", file=sys.stderr, flush=True)
     return 0
-
-
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:  # pragma: no cover - uvloop is absent on Windows
-        return False
-    return True
 
 
 class RequestLog:

@@ -16,10 +16,10 @@ from taskmock.core.template import CompiledBody, RenderContext, dumps, format_ti
 from taskmock.errors import TaskmockError, UnknownNameError
 from taskmock.resources import available_apis
 
-__all__ = ["STATIC_CACHE_SIZE", "InvalidTransition", "TaskService", "TaskView"]
+__all__ = ["FRAGMENT_CACHE_SIZE", "InvalidTransition", "TaskService", "TaskView"]
 
 #: How many tasks keep their encoded constant members (the most recently polled ones).
-STATIC_CACHE_SIZE = 4096
+FRAGMENT_CACHE_SIZE = 4096  # tasks whose encoded poll fragments are kept
 
 
 class InvalidTransition(TaskmockError):
@@ -50,7 +50,12 @@ class TaskService:
             for name, scenario in behaviour.scenarios.items()
             if isinstance(template := behaviour.task_body(scenario), dict)
         }
-        self._statics: OrderedDict[tuple[Any, ...], list[str | None]] = OrderedDict()
+        # (id(record), base URL) -> (record, steps entered, fragments, whole body if it has no
+        # per-instant member). Records are immutable (forcing makes a new one) and the entry holds
+        # its record alive, so no other record can have that id while the entry exists.
+        self._fragments: OrderedDict[
+            tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None]
+        ] = OrderedDict()
 
     def behaviour(self, api: str) -> Behaviour:
         """The behaviour of a loaded API."""
@@ -147,24 +152,30 @@ class TaskService:
     def poll_json(self, record: TaskRecord, base_url: str = "") -> str:
         """The poll body now, as JSON text: the hot path, equal to encoding `view(...).body`.
 
-        A task's constant members are encoded once and kept (bounded LRU); a poll renders only
-        the members that depend on time (state, timestamps, progress).
+        The members that hold while the task stays in its current step are encoded once per step
+        and kept (bounded LRU); a poll renders only the members that change with the time
+        (progress, seconds remaining), or nothing when the body has none.
         """
         observation = observe(record, self.clock.now())
         compiled = self._compiled.get((record.api, record.scenario))
         if compiled is None or record.fields:
             return dumps(self.render_body(observation, base_url))
-        ctx = self.context(observation, base_url)
-        key = (record.api, record.id, record.seed, record.created_at, base_url)
-        statics = self._statics.get(key)
-        if statics is None:
-            statics = compiled.static_fragments(ctx)
-            self._statics[key] = statics
-            if len(self._statics) > STATIC_CACHE_SIZE:
-                self._statics.popitem(last=False)
+        key = (id(record), base_url)
+        reached = len(observation.steps)
+        entry = self._fragments.get(key)
+        if entry is None or entry[1] != reached:
+            ctx = self.context(observation, base_url)
+            fragments = compiled.step_fragments(ctx)
+            whole = None if compiled.instant else compiled.render_json(ctx, fragments)
+            entry = (record, reached, fragments, whole)
+            self._fragments[key] = entry
+            if len(self._fragments) > FRAGMENT_CACHE_SIZE:
+                self._fragments.popitem(last=False)
         else:
-            self._statics.move_to_end(key)
-        return compiled.render_json(ctx, statics)
+            self._fragments.move_to_end(key)
+        if entry[3] is not None:
+            return entry[3]
+        return compiled.render_json(self.context(observation, base_url), entry[2])
 
     def render_body(self, observation: Observation, base_url: str = "") -> Any:
         """The poll body of an observed task."""
@@ -247,4 +258,4 @@ class TaskService:
     def reset(self) -> None:
         """Forget every task."""
         self.store.clear()
-        self._statics.clear()
+        self._fragments.clear()

@@ -42,9 +42,9 @@ __all__ = [
     "RenderContext",
     "dumps",
     "format_time",
-    "is_static",
     "render",
     "template_problems",
+    "volatility",
 ]
 
 TIME_FORMATS = ("iso", "iso-ms", "unix")
@@ -263,28 +263,39 @@ def template_problems(
     return found
 
 
-# Expressions whose value depends only on the task record (and the base URL), never on the time.
-_RECORD_ONLY = frozenset({"id", "owner", "input", "digits", "uuid", "integer", "given"})
+# How long a rendered value holds: for the task's whole life, while the task stays in one step of
+# its timeline, or only for the instant it is rendered at.
+RECORD, STEP, INSTANT = 0, 1, 2
+
+_BY_RECORD = frozenset({"id", "owner", "input", "digits", "uuid", "integer", "given"})
+_BY_STEP = frozenset({"state", "entered", "switch"})
 
 
-def is_static(template: Any, templates: Mapping[str, Any]) -> bool:
-    """Whether a template renders the same for a task at every moment (so it can be cached)."""
-    if isinstance(template, dict):
-        if "$" in template:
-            name = template["$"]
-            if name == "time":
-                return bool(template.get("of", "created") != "now")
-            if name == "format":
-                return "{state}" not in str(template.get("template", ""))
-            if name == "ref":
-                return is_static(templates.get(str(template.get("name"))), templates)
-            if name not in _RECORD_ONLY:
-                return False
-            return all(is_static(v, templates) for k, v in template.items() if k != "$")
-        return all(is_static(v, templates) for v in template.values())
+def volatility(template: Any, templates: Mapping[str, Any]) -> int:
+    """How often a template's value can change: RECORD (never), STEP or INSTANT (any time).
+
+    A value of the task record and the base URL alone is RECORD; one that also reads the current
+    state or the steps entered so far is STEP; one that reads the time (progress, seconds
+    remaining, `time of: now`, `after`) is INSTANT, and so is any expression not named here.
+    """
     if isinstance(template, list):
-        return all(is_static(v, templates) for v in template)
-    return True
+        return max((volatility(v, templates) for v in template), default=RECORD)
+    if not isinstance(template, dict):
+        return RECORD
+    own = RECORD
+    if "$" in template:
+        name = template["$"]
+        if name == "time":
+            own = INSTANT if template.get("of", "created") == "now" else RECORD
+        elif name == "format":
+            own = STEP if "{state}" in str(template.get("template", "")) else RECORD
+        elif name == "ref":
+            own = volatility(templates.get(str(template.get("name"))), templates)
+        elif name in _BY_STEP:
+            own = STEP
+        elif name not in _BY_RECORD:
+            own = INSTANT
+    return max([own, *(volatility(v, templates) for k, v in template.items() if k != "$")])
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -307,36 +318,36 @@ def dumps(data: Any) -> str:
 
 
 class CompiledBody:
-    """A mapping template split into per-task constant members and per-poll members.
+    """A mapping template split by how long each member's value holds (see `volatility`).
 
-    `render_json` joins JSON fragments: constant members are encoded once per task (the caller
-    keeps them, see `static_fragments`), the rest on every poll. The result is byte-identical to
-    encoding `render(template, ctx)`.
+    `step_fragments` encodes the members that hold while a task stays in one step of its timeline;
+    the caller keeps them, and `render_json` adds only the members that change from instant to
+    instant. The result is byte-identical to encoding `render(template, ctx)`.
     """
 
     def __init__(self, template: Mapping[str, Any], templates: Mapping[str, Any]) -> None:
         self.members = [
-            (dumps(key) + ":", value, is_static(value, templates))
+            (dumps(key) + ":", value, volatility(value, templates))
             for key, value in template.items()
         ]
         # The per-poll members, with the function that renders each (expressions called directly).
-        self.dynamic = [
+        self.instant = [
             (index, prefix, _renderer(value), value)
-            for index, (prefix, value, static) in enumerate(self.members)
-            if not static
+            for index, (prefix, value, level) in enumerate(self.members)
+            if level == INSTANT
         ]
 
-    def static_fragments(self, ctx: RenderContext) -> list[str | None]:
-        """The encoded constant members of one task (None where a member varies per poll)."""
+    def step_fragments(self, ctx: RenderContext) -> list[str | None]:
+        """The encoded members that hold for the task's current step (None for the others)."""
         return [
-            prefix + dumps(render(value, ctx)) if static else None
-            for prefix, value, static in self.members
+            prefix + dumps(render(value, ctx)) if level < INSTANT else None
+            for prefix, value, level in self.members
         ]
 
-    def render_json(self, ctx: RenderContext, statics: list[str | None]) -> str:
-        """The body as JSON text, from a task's constant fragments and this poll's values."""
-        parts = list(statics)
-        for index, prefix, renderer, value in self.dynamic:
+    def render_json(self, ctx: RenderContext, fragments: list[str | None]) -> str:
+        """The body as JSON text, from a step's fragments and this instant's values."""
+        parts = list(fragments)
+        for index, prefix, renderer, value in self.instant:
             parts[index] = prefix + dumps(renderer(value, ctx))
         return "{" + ",".join(cast(list[str], parts)) + "}"
 
