@@ -86,6 +86,8 @@ class Observation:
 
     def _planned_dwell(self, step: PlannedStep) -> float | None:
         # A forced transition cuts a step short; progress is still measured against the plan.
+        if not self.record.forced:
+            return step.dwell
         for planned in self.record.plan:
             if planned.state == step.state and planned.at == step.at:
                 return planned.dwell

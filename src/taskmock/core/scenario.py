@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -82,10 +82,23 @@ class AuthRule:
     credentials: tuple[tuple[str, re.Pattern[str]], ...]
     example: str
 
+    @cached_property
+    def header_key(self) -> str:
+        """The header name as requests carry it (lower case)."""
+        return self.header.lower()
+
     def owner(self, value: str | None) -> str | None:
         """The token a header value carries, or None when it is missing or malformed."""
         if not value:
             return None
+        return self._owners(value)
+
+    @cached_property
+    def _owners(self) -> Callable[[str], str | None]:
+        # A pure function of the header value; clients send the same few credentials.
+        return lru_cache(maxsize=1024)(self._parse)
+
+    def _parse(self, value: str) -> str | None:
         for prefix, pattern in self.credentials:
             if value.startswith(prefix) and pattern.fullmatch(value[len(prefix) :]):
                 return value[len(prefix) :]

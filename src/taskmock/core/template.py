@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from taskmock.core.engine import Observation
 
@@ -349,11 +349,33 @@ class CompiledBody:
         parts = list(fragments)
         for index, prefix, renderer, value in self.instant:
             parts[index] = prefix + dumps(renderer(value, ctx))
-        return "{" + ",".join(cast(list[str], parts)) + "}"
+        return "{" + ",".join(parts) + "}"  # type: ignore[arg-type]  # every None was filled
 
 
 def _renderer(template: Any) -> Callable[[Any, RenderContext], Any]:
     """The function that renders `template`: its expression's own, or the general `render`."""
-    if isinstance(template, dict) and template.get("$") in EXPRESSIONS:
-        return EXPRESSIONS[template["$"]]
+    if isinstance(template, dict):
+        name = template.get("$")
+        if name == "progress" and all(
+            type(template.get(bound, 0)) in (int, float) for bound in ("from", "to")
+        ):
+            return _numeric_progress(template)
+        if name in EXPRESSIONS:
+            return EXPRESSIONS[name]
     return render
+
+
+def _numeric_progress(t: Mapping[str, Any]) -> Callable[[Any, RenderContext], Any]:
+    """`progress` between two numbers, its options read once: the member running polls render."""
+    state, kind, digits = t["state"], t.get("as", "number"), int(t.get("round", 4))
+    start = float(t.get("from", 0))
+    span = float(t.get("to", 1)) - start
+
+    def progress(_: Any, ctx: RenderContext) -> Any:
+        value = start + span * ctx.observation.fraction(state)
+        if kind == "number":
+            return round(value, digits)
+        whole = int(value + 1e-9)  # as _shape_number: 0.99999... of 300 frames is 300
+        return str(whole) if kind == "string" else whole
+
+    return progress

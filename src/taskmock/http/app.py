@@ -20,6 +20,7 @@ from taskmock.http.vendor import Outcome, VendorSurface
 __all__ = ["MockApp", "MockConfig"]
 
 log = logging.getLogger("taskmock")
+_CONTROL_PATHS = PREFIX + "/"
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class MockApp:
         """Answer one request. Never raises: an unexpected error becomes a 500 problem, logged."""
         outcome: Outcome | None = None
         try:
-            if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            if request.path == PREFIX or request.path.startswith(_CONTROL_PATHS):
                 response = self.control.handle(request)
             else:
                 match = self.vendor.match(request)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from taskmock.core.clock import ManualClock
@@ -25,7 +25,7 @@ __all__ = ["PREFIX", "ControlPlane"]
 
 PREFIX = "/__taskmock"
 ADMIN_HEADER = "x-taskmock-admin-token"
-Handler = Callable[[Request, dict[str, str]], Response]
+Handler = Callable[[Request, Mapping[str, str]], Response]
 
 
 class ControlPlane:
@@ -104,7 +104,7 @@ class ControlPlane:
 
     # --- handlers ----------------------------------------------------------------------------
 
-    def _health(self, request: Request, params: dict[str, str]) -> Response:
+    def _health(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(
             200,
             {"status": "ok", "apis": list(self.tasks.behaviours), "tasks": len(self.tasks.store)},
@@ -120,10 +120,10 @@ class ControlPlane:
             "speed": getattr(clock, "speed", 1.0),
         }
 
-    def _clock(self, request: Request, params: dict[str, str]) -> Response:
+    def _clock(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(200, self._clock_body())
 
-    def _advance(self, request: Request, params: dict[str, str]) -> Response:
+    def _advance(self, request: Request, params: Mapping[str, str]) -> Response:
         data, error = _json_object(request)
         if error:
             return error
@@ -164,7 +164,7 @@ class ControlPlane:
             return data, problem(422, "invalid-body", "Invalid body", detail)
         return data, None
 
-    def _create(self, request: Request, params: dict[str, str]) -> Response:
+    def _create(self, request: Request, params: Mapping[str, str]) -> Response:
         data, error = self._api_body(request, {"api", "scenario", "owner", "fields", "input"})
         if error:
             return error
@@ -196,7 +196,7 @@ class ControlPlane:
             headers=[("location", f"{PREFIX}/tasks/{api}/{record.id}")],
         )
 
-    def _list(self, request: Request, params: dict[str, str]) -> Response:
+    def _list(self, request: Request, params: Mapping[str, str]) -> Response:
         api = request.query_value("api")
         if api is not None:
             self.tasks.behaviour(api)
@@ -204,26 +204,26 @@ class ControlPlane:
             200, {"tasks": [self._summary(r, request) for r in self.tasks.store.all(api)]}
         )
 
-    def _inspect(self, request: Request, params: dict[str, str]) -> Response:
+    def _inspect(self, request: Request, params: Mapping[str, str]) -> Response:
         record = self._record(params)
         if record is None:
             return _no_task(params)
         return json_response(200, self._summary(record, request, detail=True))
 
-    def _fail(self, request: Request, params: dict[str, str]) -> Response:
+    def _fail(self, request: Request, params: Mapping[str, str]) -> Response:
         return self._force_kind(request, params, "failed")
 
-    def _cancel(self, request: Request, params: dict[str, str]) -> Response:
+    def _cancel(self, request: Request, params: Mapping[str, str]) -> Response:
         return self._force_kind(request, params, "cancelled")
 
-    def _force_kind(self, request: Request, params: dict[str, str], kind: str) -> Response:
+    def _force_kind(self, request: Request, params: Mapping[str, str], kind: str) -> Response:
         record = self._record(params)
         if record is None:
             return _no_task(params)
         updated = self.tasks.force(record, self.tasks.forced_state(record.api, kind))
         return json_response(200, self._summary(updated, request, detail=True))
 
-    def _transition(self, request: Request, params: dict[str, str]) -> Response:
+    def _transition(self, request: Request, params: Mapping[str, str]) -> Response:
         data, error = _json_object(request)
         if error:
             return error
@@ -238,20 +238,20 @@ class ControlPlane:
         updated = self.tasks.force(record, state)
         return json_response(200, self._summary(updated, request, detail=True))
 
-    def _reset(self, request: Request, params: dict[str, str]) -> Response:
+    def _reset(self, request: Request, params: Mapping[str, str]) -> Response:
         self.tasks.reset()
         self.journal.clear()
         self.faults.clear()
         return Response(204)
 
-    def _requests(self, request: Request, params: dict[str, str]) -> Response:
+    def _requests(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(200, {"requests": [e.as_dict() for e in self.journal]})
 
-    def _clear_requests(self, request: Request, params: dict[str, str]) -> Response:
+    def _clear_requests(self, request: Request, params: Mapping[str, str]) -> Response:
         self.journal.clear()
         return Response(204)
 
-    def _file(self, request: Request, params: dict[str, str]) -> Response:
+    def _file(self, request: Request, params: Mapping[str, str]) -> Response:
         if not params["name"].endswith(".mp4"):
             return problem(404, "no-file", "No such file", "files are served as <name>.mp4")
         return Response(
@@ -263,7 +263,7 @@ class ControlPlane:
             ],
         )
 
-    def _add_fault(self, request: Request, params: dict[str, str]) -> Response:
+    def _add_fault(self, request: Request, params: Mapping[str, str]) -> Response:
         data, error = self._api_body(request, {"api", "kind", "count", "retry_after", "operation"})
         if error:
             return error
@@ -301,16 +301,16 @@ class ControlPlane:
             self.faults.add(fault)
         return json_response(201, fault.as_dict())
 
-    def _faults(self, request: Request, params: dict[str, str]) -> Response:
+    def _faults(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(200, {"faults": [f.as_dict() for f in self.faults.pending()]})
 
-    def _clear_faults(self, request: Request, params: dict[str, str]) -> Response:
+    def _clear_faults(self, request: Request, params: Mapping[str, str]) -> Response:
         self.faults.clear()
         return Response(204)
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _record(self, params: dict[str, str]) -> TaskRecord | None:
+    def _record(self, params: Mapping[str, str]) -> TaskRecord | None:
         self.tasks.behaviour(params["api"])
         return self.tasks.store.get(params["api"], params["id"])
 
@@ -343,7 +343,7 @@ def _owner(behaviour: Any, owner: str | None) -> str | None:
     return behaviour.auth.owner(owner) or owner if owner else None
 
 
-def _no_task(params: dict[str, str]) -> Response:
+def _no_task(params: Mapping[str, str]) -> Response:
     return problem(404, "no-task", "No such task", f"no {params['api']} task {params['id']!r}")
 
 

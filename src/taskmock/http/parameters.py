@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +79,7 @@ def _typed(text: str, kind: Any) -> Any:
 def read_parameters(
     rules: tuple[ParameterRule, ...],
     request: Request,
-    path_params: dict[str, str],
+    path_params: Mapping[str, str],
     *,
     drop_invalid_query: bool = False,
 ) -> dict[str, Any]:

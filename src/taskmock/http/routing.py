@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Generic, NamedTuple, TypeVar
 
 __all__ = ["Match", "Route", "Router"]
 
 T = TypeVar("T")
 _PARAM = re.compile(r"\{([^}/]+)\}")
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,11 @@ class Route(Generic[T]):
         return re.compile(pattern + re.escape(self.template[last:]) + "$")
 
 
-@dataclass(frozen=True)
-class Match(Generic[T]):
+class Match(NamedTuple, Generic[T]):
     """A matched route and its path parameters."""
 
     route: Route[T]
-    params: dict[str, str]
+    params: Mapping[str, str]
 
 
 class Router(Generic[T]):
@@ -54,19 +56,24 @@ class Router(Generic[T]):
             else:
                 self._literal[(route.method, route.template)] = route
         self._literal_paths = {template for _, template in self._literal}
+        # Routing is a pure function of (method, path): polls repeat the same few paths.
+        self._remembered = lru_cache(maxsize=4096)(self._match)
 
     def match(self, method: str, path: str) -> Match[T] | None:
-        """The route for this method and path, or None."""
+        """The route for this method and path, or None (the last 4096 answers are remembered)."""
+        return self._remembered(method, path)
+
+    def _match(self, method: str, path: str) -> Match[T] | None:
         literal = self._literal.get((method, path))
         if literal is not None:
-            return Match(literal, {})
+            return Match(literal, _NO_PARAMS)
         if path in self._literal_paths:
             return None  # a literal path is its own resource: /api/jobs/from-url/ is no {id}
         for pattern, route in self._templated:
             if route.method == method:
                 found = pattern.match(path)
                 if found:
-                    return Match(route, found.groupdict())
+                    return Match(route, MappingProxyType(found.groupdict()))
         return None
 
     def methods_for(self, path: str) -> list[str]:

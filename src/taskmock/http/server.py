@@ -89,7 +89,6 @@ class _Connection(asyncio.Protocol):
         self.body: list[bytes] = []
         self.head_size = 0
         self.body_size = 0
-        self.in_request = False
         self.closing = False
         # Requests received while the client was not reading our answers, answered on resume.
         self.waiting: deque[tuple[Request, bool]] | None = None
@@ -148,7 +147,6 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks -----------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        self.in_request = True
         self.url = b""
         self.headers = {}
         self.body = []
@@ -157,10 +155,14 @@ class _Connection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self._count_head(len(url))
+        self.head_size += len(url)
+        if self.head_size > self.limits.max_head:
+            self._head_too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4)
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > self.limits.max_head:
+            self._head_too_large()
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
@@ -177,7 +179,6 @@ class _Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
-        self.in_request = False
         request = self._request()
         keep_alive = self.parser.should_keep_alive()
         if self.waiting is not None:
@@ -228,20 +229,17 @@ class _Connection(asyncio.Protocol):
         """Write one response (HEAD: without its body)."""
         if self.transport is None or self.transport.is_closing():
             return
-        lines = []
-        for name, value in response.headers:
-            if "\n" in value or "\r" in value:  # never let a value split the header block
-                value = value.replace("\r", " ").replace("\n", " ")
-            lines.append(f"{name}: {value}\r\n")
-        if not keep_alive:
-            lines.append("connection: close\r\n")
-        lines.append(f"content-length: {len(response.body)}\r\n\r\n")
-        head = (
-            _status_line(response.status)
-            + self.server.dates.current()
-            + "".join(lines).encode("latin-1", "replace")
+        body = response.body
+        head = b"".join(
+            (
+                _status_line(response.status),
+                self.server.dates.current(),
+                self.server.header_block(response.headers),
+                b"" if keep_alive else b"connection: close\r\n",
+                b"content-length: %d\r\n\r\n" % len(body),
+            )
         )
-        self.transport.write(head if head_only else head + response.body)
+        self.transport.write(head if head_only else head + body)
 
     def refuse(self, status: int, slug: str, title: str, detail: str = "") -> None:
         """Answer a request that never reached the handler, then close the connection."""
@@ -254,16 +252,14 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _count_head(self, size: int) -> None:
-        self.head_size += size
-        if self.head_size > self.limits.max_head:
-            self.refuse(
-                431,
-                "headers-too-large",
-                "Request header fields too large",
-                f"the limit is {self.limits.max_head} bytes",
-            )
-            raise _Refused
+    def _head_too_large(self) -> None:
+        self.refuse(
+            431,
+            "headers-too-large",
+            "Request header fields too large",
+            f"the limit is {self.limits.max_head} bytes",
+        )
+        raise _Refused
 
     def _too_large(self) -> None:
         self.refuse(
@@ -288,6 +284,7 @@ class HttpServer:
         self.limits = limits or Limits()
         self.connections: set[_Connection] = set()
         self.dates = _Dates()
+        self._header_blocks: dict[tuple[tuple[str, str], ...], bytes] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._stop_requested = False
@@ -333,6 +330,22 @@ class HttpServer:
         new_loop = _loop_factory()
         with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(main())
+
+    def header_block(self, headers: list[tuple[str, str]]) -> bytes:
+        """Response headers as bytes, kept for the next response with the same ones."""
+        key = tuple(headers)
+        block = self._header_blocks.get(key)
+        if block is None:
+            lines = []
+            for name, value in headers:
+                if "\n" in value or "\r" in value:  # never let a value split the header block
+                    value = value.replace("\r", " ").replace("\n", " ")
+                lines.append(f"{name}: {value}\r\n")
+            block = "".join(lines).encode("latin-1", "replace")
+            if len(self._header_blocks) >= 1024:  # headers that vary (ids, Retry-After) churn
+                self._header_blocks.clear()
+            self._header_blocks[key] = block
+        return block
 
     def _sweep(self) -> None:
         """Close connections that sent nothing since the last sweep (idle or stalled)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from taskmock.core.scenario import Behaviour, OperationBehaviour
@@ -29,7 +30,7 @@ class VendorRoute:
     operation: OperationBehaviour
     parameters: tuple[ParameterRule, ...] = ()
 
-    @property
+    @cached_property
     def documents_400(self) -> bool:
         """Whether the spec lets this operation answer 400 (else bad query values are ignored)."""
         return "400" in self.operation.operation.raw.get("responses", {})
@@ -91,7 +92,7 @@ class VendorSurface:
         """Answer a matched vendor request: authenticate, then play the operation's role."""
         route = match.route.target
         behaviour = route.behaviour
-        owner = behaviour.auth.owner(request.headers.get(behaviour.auth.header.lower()))
+        owner = behaviour.auth.owner(request.headers.get(behaviour.auth.header_key))
         if owner is None or (self.tokens is not None and owner not in self.tokens):
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
         fault = self.faults.take(behaviour.api, route.operation.operation.operation_id)

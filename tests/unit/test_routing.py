@@ -1,0 +1,51 @@
+"""The router: literal paths first, then templates in declaration order."""
+
+from __future__ import annotations
+
+from taskmock.http.routing import Route, Router
+
+ROUTES = [
+    Route("GET", "/api/jobs/", "list"),
+    Route("GET", "/api/jobs/from-url/", "literal-beside-template"),
+    Route("GET", "/api/jobs/{id}/", "job"),
+    Route("DELETE", "/api/jobs/{id}/", "stop"),
+    Route("GET", "/api/{kind}/{id}/", "any-kind"),
+    Route("GET", "/{tenant}/files/{name}", "tenant-file"),
+    Route("GET", "/kokoon/api/sr/v4/task/{tid}", "kokoon-task"),
+]
+ROUTER = Router(ROUTES)
+
+
+def target(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    found = ROUTER.match(method, path)
+    return (found.route.target, found.params) if found else None
+
+
+def test_literal_paths_win_and_are_never_taken_for_a_parameter() -> None:
+    assert target("GET", "/api/jobs/") == ("list", {})
+    assert target("GET", "/api/jobs/from-url/") == ("literal-beside-template", {})
+    assert target("DELETE", "/api/jobs/from-url/") is None
+
+
+def test_templates_match_in_declaration_order_per_method() -> None:
+    assert target("GET", "/api/jobs/7/") == ("job", {"id": "7"})
+    assert target("DELETE", "/api/jobs/7/") == ("stop", {"id": "7"})
+    assert target("GET", "/api/videos/7/") == ("any-kind", {"kind": "videos", "id": "7"})
+    assert target("GET", "/kokoon/api/sr/v4/task/abc") == ("kokoon-task", {"tid": "abc"})
+
+
+def test_a_template_that_starts_with_a_parameter_matches_under_any_first_segment() -> None:
+    assert target("GET", "/acme/files/a.mp4") == (
+        "tenant-file",
+        {"tenant": "acme", "name": "a.mp4"},
+    )
+    assert target("GET", "/api/files/a.mp4") == ("tenant-file", {"tenant": "api", "name": "a.mp4"})
+    assert target("GET", "/kokoon/files/x") == ("tenant-file", {"tenant": "kokoon", "name": "x"})
+
+
+def test_no_match_and_its_hints() -> None:
+    assert target("POST", "/api/jobs/7/") is None
+    assert target("GET", "/nothing/here") is None
+    assert target("GET", "/") is None
+    assert ROUTER.methods_for("/api/jobs/7/") == ["DELETE", "GET"]
+    assert ROUTER.nearest("GET", "/api/jobz/7/") == "GET /api/jobs/{id}/"
