@@ -8,6 +8,9 @@ to core 1. Every server gets a warm-up run first (the JVM needs one). Also measu
     .venv/bin/python tools/bench_poll.py --peers nginx       # only some peers
     .venv/bin/python tools/bench_poll.py --peers-dir /tmp/peers --duration 10 --json out.json
 
+The main row polls a task held in `running` on a manual clock; the wall-clock row polls one that
+really runs, so each answer computes a new progress value.
+
 Peers are looked up as installed programs: nginx (`apt-get install nginx-light`), and WireMock and
 Prism from npm (`npm install --prefix DIR wiremock @stoplight/prism-cli`, then `--peers-dir DIR`).
 wrk and taskset come from Debian (`apt-get install wrk util-linux`). A missing peer is skipped.
@@ -111,34 +114,42 @@ def measure(
 
 
 def taskmock_target(
-    args: argparse.Namespace, quiet: bool
+    args: argparse.Namespace, quiet: bool, clock: str = "manual"
 ) -> tuple[dict[str, float], str, str, float]:
+    """Poll a running Kokoon task. Manual clock: advanced into `running` and held there, so every
+    poll answers the same body. Wall clock: the task runs for real (about 22 s), so every poll
+    computes a new progress value."""
     port = free_port()
-    cmd = [sys.executable, "-m", "taskmock", "serve", "--port", str(port), "--clock", "manual"]
+    cmd = [sys.executable, "-m", "taskmock", "serve", "--port", str(port), "--clock", clock]
     with pinned([*cmd, *(["--quiet"] if quiet else [])]) as _:
         base = f"http://127.0.0.1:{port}"
         startup = wait_until_up(base + "/__taskmock/health")
-        request = urllib.request.Request(
-            base + "/__taskmock/tasks",
-            data=b'{"api": "kokoon"}',
-            method="POST",
-            headers={"content-type": "application/json"},
-        )
-        task = json.load(urllib.request.urlopen(request))
-        advance = urllib.request.Request(
-            base + "/__taskmock/clock/advance",
-            data=b'{"seconds": 10}',
-            method="POST",
-            headers={"content-type": "application/json"},
-        )
-        urllib.request.urlopen(advance).close()
+        task = post_json(base + "/__taskmock/tasks", {"api": "kokoon"})
         poll = urllib.request.Request(
             base + task["poll_path"], headers={"Authorization": KOKOON_TOKEN}
         )
-        body = urllib.request.urlopen(poll).read().decode()
-        assert json.loads(body)["step"] == "running", body
+        if clock == "manual":
+            post_json(base + "/__taskmock/clock/advance", {"seconds": 10})
+        while (body := urllib.request.urlopen(poll).read().decode()) and json.loads(body)[
+            "step"
+        ] != "running":
+            time.sleep(0.05)  # the wall clock: the task enters `running` about 5 s in
         result = measure(base + task["poll_path"], args, {"Authorization": KOKOON_TOKEN})
+        if clock != "manual":
+            last = json.load(urllib.request.urlopen(poll))
+            result["still_running"] = last["step"] == "running"
     return result, task["poll_path"], body, startup
+
+
+def post_json(url: str, data: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(data).encode(),
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
 
 
 def nginx_target(
@@ -266,6 +277,12 @@ def main() -> int:
     )
     parser.add_argument("--tasks", type=int, default=100_000, help="tasks for the memory figure")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--no-wall",
+        dest="wall",
+        action="store_false",
+        help="skip the wall-clock row (the task must stay running: --warmup + --duration <= 20)",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -274,6 +291,8 @@ def main() -> int:
     quiet, path, body, startup = taskmock_target(args, quiet=True)
     rows["taskmock serve --quiet"] = quiet
     rows["taskmock serve (logs each request)"] = taskmock_target(args, quiet=False)[0]
+    if args.wall:
+        rows["taskmock serve --quiet, wall clock"] = taskmock_target(args, True, "wall")[0]
     peers = {"wiremock": wiremock_target, "prism": prism_target, "nginx": nginx_target}
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # nginx workers run as another user and must read the body file
@@ -292,6 +311,9 @@ def main() -> int:
             print(f"{name:<36} {row:>10}")
         else:
             print(f"{name:<36} {row['rps']:>10.0f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8}")
+    wall = rows.get("taskmock serve --quiet, wall clock")
+    if isinstance(wall, dict) and not wall["still_running"]:
+        print("note: the wall-clock task finished during the run; shorten --warmup/--duration")
     base = rows["taskmock serve --quiet"]["rps"]
     for peer in ("wiremock", "prism", "nginx"):
         if isinstance(rows.get(peer), dict):
