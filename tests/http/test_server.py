@@ -10,7 +10,7 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httptools
@@ -116,18 +116,25 @@ class _Running:
     thread: threading.Thread
 
 
-def _start(handler: object, limits: Limits) -> tuple[_Running, int]:
+def _start(
+    handler: object, limits: Limits, on_refusal: Callable[[str], None] | None = None
+) -> tuple[_Running, int]:
     sock = _listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = HttpServer(handler, sock, limits)  # type: ignore[arg-type]
+    server = HttpServer(handler, sock, limits, on_refusal)  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     return _Running(server, thread), port
 
 
 class serving:
-    def __init__(self, handler: object, limits: Limits | None = None) -> None:
-        self.running, self.port = _start(handler, limits or Limits())
+    def __init__(
+        self,
+        handler: object,
+        limits: Limits | None = None,
+        on_refusal: Callable[[str], None] | None = None,
+    ) -> None:
+        self.running, self.port = _start(handler, limits or Limits(), on_refusal)
 
     def __enter__(self) -> int:
         return self.port
@@ -257,6 +264,16 @@ def test_what_is_not_http_gets_a_400_problem_and_a_close(server: int, garbage: b
     assert answer.status == 400
     assert answer.json()["title"] == "Malformed HTTP request"
     assert closed
+
+
+def test_refusals_are_reported_one_line_each() -> None:
+    heard: list[str] = []
+    with serving(echo, Limits(max_head=100), on_refusal=heard.append) as port:
+        exchange(port, get("/fine") + b"NOPE\r\n\r\n", count=2)
+        exchange(port, get("/long-" + "x" * 200))
+    assert heard[0].startswith("refused - 400 Malformed HTTP request: ")
+    assert heard[1].startswith("refused /long-xxx")
+    assert heard[1].endswith(" 431 Request header fields too large: the limit is 100 bytes")
 
 
 def test_an_upgrade_request_is_answered_then_the_connection_closed(server: int) -> None:

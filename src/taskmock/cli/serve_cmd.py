@@ -136,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
     log = RequestLog(sys.stderr)
-    server = HttpServer(mock.handle if args.quiet else _logged(mock, log).handle, sock)
+    if args.quiet:
+        server = HttpServer(mock.handle, sock)
+    else:
+        server = HttpServer(_logged(mock, log).handle, sock, on_refusal=log.add)
     print(_banner(mock, base), flush=True)
     try:
         server.run()

@@ -92,9 +92,8 @@ class _Connection(asyncio.Protocol):
         self.closing = False
         # Requests received while the client was not reading our answers, answered on resume.
         self.waiting: deque[tuple[Request, bool]] | None = None
-        self.activity = (
-            0  # bumped on every read; the idle sweep closes connections it sees unchanged
-        )
+        # Bumped on every read; the idle sweep closes a connection it sees unchanged twice running.
+        self.activity = 0
         self.swept_at = -1
 
     # --- asyncio.Protocol --------------------------------------------------------------------
@@ -180,6 +179,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         request = self._request()
+        self.url = b""  # a refusal before the next request begins names no stale target
         keep_alive = self.parser.should_keep_alive()
         if self.waiting is not None:
             self.waiting.append((request, keep_alive))
@@ -245,6 +245,9 @@ class _Connection(asyncio.Protocol):
         """Answer a request that never reached the handler, then close the connection."""
         self.respond(problem(status, slug, title, detail), keep_alive=False)
         self.close()
+        if self.server.on_refusal is not None:
+            target = self.url.decode("latin-1", "replace")[:200] or "-"
+            self.server.on_refusal(f"refused {target} {status} {title}: {detail}")
 
     def close(self) -> None:
         """Stop reading; close once what was written has been sent."""
@@ -278,8 +281,16 @@ class _Refused(Exception):
 class HttpServer:
     """Serve a handler over HTTP/1.1 on a listening socket until `stop()` (or a signal, `run`)."""
 
-    def __init__(self, handle: Handler, sock: socket.socket, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        handle: Handler,
+        sock: socket.socket,
+        limits: Limits | None = None,
+        on_refusal: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_refusal` hears, one line each, of the requests refused before reaching `handle`."""
         self.handle = handle
+        self.on_refusal = on_refusal
         self.sock = sock
         self.limits = limits or Limits()
         self.connections: set[_Connection] = set()
