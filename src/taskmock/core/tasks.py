@@ -172,7 +172,10 @@ class TaskService:
             if len(self._fragments) > FRAGMENT_CACHE_SIZE:
                 self._fragments.popitem(last=False)
         else:
-            self._fragments.move_to_end(key)
+            try:  # noqa: SIM105 - the hot path: suppress() would cost a context manager per poll
+                self._fragments.move_to_end(key)
+            except KeyError:  # another thread (the plugin's server is threaded) evicted it
+                pass
         if entry[3] is not None:
             return entry[3]
         return compiled.render_json(self.context(observation, base_url), entry[2])
