@@ -179,7 +179,10 @@ def test_connection_close_and_http_1_0_close_after_the_answer(server: int) -> No
     assert answer.status == 200
     assert closed
     (answer,), closed = exchange(server, get("/x", "Connection: keep-alive", version="1.0"))
+    assert answer.headers["connection"] == "keep-alive"  # said, or a 1.0 client assumes close
     assert not closed
+    (answer,), closed = exchange(server, get("/x", "Connection: keep-alive"))
+    assert "connection" not in answer.headers  # HTTP/1.1 persists by default
 
 
 def test_a_request_without_host_gets_the_listening_address(server: int) -> None:

@@ -52,6 +52,8 @@ _STATUS_LINES: dict[int, bytes] = {
     for status in http.HTTPStatus
 }
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# The Connection header line of an answer: none (HTTP/1.1 persists), keep-alive, or close.
+_PERSISTENT, _KEEP_ALIVE, _CLOSE = b"", b"connection: keep-alive\r\n", b"connection: close\r\n"
 
 
 def _status_line(status: int) -> bytes:
@@ -91,7 +93,7 @@ class _Connection(asyncio.Protocol):
         self.body_size = 0
         self.closing = False
         # Requests received while the client was not reading our answers, answered on resume.
-        self.waiting: deque[tuple[Request, bool]] | None = None
+        self.waiting: deque[tuple[Request, bytes]] | None = None
         # Bumped on every read; the idle sweep closes a connection it sees unchanged twice running.
         self.activity = 0
         self.swept_at = -1
@@ -180,23 +182,28 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         request = self._request()
         self.url = b""  # a refusal before the next request begins names no stale target
-        keep_alive = self.parser.should_keep_alive()
-        if self.waiting is not None:
-            self.waiting.append((request, keep_alive))
+        if not self.parser.should_keep_alive():
+            connection = _CLOSE
+        elif "connection" in self.headers and self.parser.get_http_version() == "1.0":
+            connection = _KEEP_ALIVE  # an HTTP/1.0 client asked; it must hear the answer
         else:
-            self.answer(request, keep_alive)
+            connection = _PERSISTENT
+        if self.waiting is not None:
+            self.waiting.append((request, connection))
+        else:
+            self.answer(request, connection)
 
     # --- answering ---------------------------------------------------------------------------
 
-    def answer(self, request: Request, keep_alive: bool) -> None:
-        """Call the handler and write its response; close afterwards unless kept alive."""
+    def answer(self, request: Request, connection: bytes) -> None:
+        """Call the handler and write its response; close afterwards if `connection` says so."""
         try:
             response = self.handle(request)
         except Exception:  # the handler's own guard failed: still answer, never drop the client
             log.exception("taskmock: internal error on %s %s", request.method, request.path)
             response = problem(500, "internal", "Internal error in taskmock", "see its log")
-        self.respond(response, keep_alive, head_only=request.method == "HEAD")
-        if not keep_alive:
+        self.respond(response, connection, head_only=request.method == "HEAD")
+        if connection is _CLOSE:
             self.close()
 
     def _request(self) -> Request:
@@ -225,8 +232,8 @@ class _Connection(asyncio.Protocol):
             f"http://{host}" if host else self.base_url,
         )
 
-    def respond(self, response: Response, keep_alive: bool, head_only: bool = False) -> None:
-        """Write one response (HEAD: without its body)."""
+    def respond(self, response: Response, connection: bytes = b"", head_only: bool = False) -> None:
+        """Write one response with a Connection header line (or none); HEAD: without its body."""
         if self.transport is None or self.transport.is_closing():
             return
         body = response.body
@@ -235,7 +242,7 @@ class _Connection(asyncio.Protocol):
                 _status_line(response.status),
                 self.server.dates.current(),
                 self.server.header_block(response.headers),
-                b"" if keep_alive else b"connection: close\r\n",
+                connection,
                 b"content-length: %d\r\n\r\n" % len(body),
             )
         )
@@ -243,7 +250,7 @@ class _Connection(asyncio.Protocol):
 
     def refuse(self, status: int, slug: str, title: str, detail: str = "") -> None:
         """Answer a request that never reached the handler, then close the connection."""
-        self.respond(problem(status, slug, title, detail), keep_alive=False)
+        self.respond(problem(status, slug, title, detail), _CLOSE)
         self.close()
         if self.server.on_refusal is not None:
             target = self.url.decode("latin-1", "replace")[:200] or "-"
