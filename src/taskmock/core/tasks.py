@@ -18,8 +18,8 @@ from taskmock.resources import available_apis
 
 __all__ = ["FRAGMENT_CACHE_SIZE", "InvalidTransition", "TaskService", "TaskView"]
 
-#: How many tasks keep their encoded constant members (the most recently polled ones).
-FRAGMENT_CACHE_SIZE = 4096  # tasks whose encoded poll fragments are kept
+#: How many tasks keep their encoded poll fragments (the most recently polled ones).
+FRAGMENT_CACHE_SIZE = 4096
 
 
 class InvalidTransition(TaskmockError):
