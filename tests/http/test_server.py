@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import httptools
 import pytest
 import uvloop
+from hypothesis import given
+from hypothesis import strategies as st
 
 from taskmock.cli.serve_cmd import _listen
 from taskmock.http.messages import Request, Response, json_response
@@ -251,6 +253,18 @@ def test_a_body_over_the_limit_is_refused_with_413_and_the_connection_closed(ser
     assert (answer.status, closed) == (413, True)
 
 
+def test_a_client_still_sending_its_body_gets_the_413_not_a_reset(server: int) -> None:
+    """The refusal is followed by a half-close and the rest of the upload is drained, so the
+    answer is not lost to a connection reset."""
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
+        sock.sendall(b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n")
+        sock.sendall(b"v" * 2_000_000)  # would fail with a reset if the server had closed
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
 def test_headers_over_the_limit_are_refused_with_431(server: int) -> None:
     (answer,), closed = exchange(server, get("/x", "X-Big: " + "y" * 3000))
     assert (answer.status, closed) == (431, True)
@@ -370,3 +384,25 @@ def test_stop_before_the_loop_started_still_stops() -> None:
     thread.join(timeout=10)
     assert not thread.is_alive()
     sock.close()
+
+
+@given(
+    prefix=st.sampled_from([b"", b"GET / HTTP/1.1\r\n", b"POST /b HTTP/1.1\r\nHost: h\r\n"]),
+    noise=st.binary(max_size=300),
+    cut=st.integers(min_value=0, max_value=300),
+)
+def test_arbitrary_bytes_get_http_answers_and_the_server_lives_on(
+    server: int, prefix: bytes, noise: bytes, cut: int
+) -> None:
+    """Whatever arrives, in whatever pieces: an HTTP answer or silence, never a crash."""
+    data = prefix + noise
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
+        sock.sendall(data[:cut])
+        sock.sendall(data[cut:])
+        sock.shutdown(socket.SHUT_WR)  # end of input: the server answers what it can, then closes
+        answered = b""
+        while chunk := sock.recv(65536):
+            answered += chunk
+    assert answered == b"" or answered.startswith(b"HTTP/1.1 "), answered[:80]
+    (answer,), _ = exchange(server, get("/still-here", "Connection: close"))
+    assert answer.json()["path"] == "/still-here"

@@ -114,7 +114,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
-            return
+            return  # dropped unread (see `close`); the activity count stays, so the sweep ends it
         self.activity += 1
         try:
             self.parser.feed_data(data)
@@ -257,7 +257,22 @@ class _Connection(asyncio.Protocol):
             self.server.on_refusal(f"refused {target} {status} {title}: {detail}")
 
     def close(self) -> None:
-        """Stop reading; close once what was written has been sent."""
+        """Answer no more: end our side once what was written is sent, then read and drop what
+        the client still sends until it closes (the idle sweep ends it otherwise). Closing at once
+        with unread input would reset the connection, and the client could lose the answer."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.transport is None:
+            return
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.transport.resume_reading()  # drain, even if back-pressure had paused reading
+        else:  # pragma: no cover - every TCP transport can half-close
+            self.transport.close()
+
+    def drop(self) -> None:
+        """Close now (after sending what was written): for idle connections and shutdown."""
         self.closing = True
         if self.transport is not None:
             self.transport.close()
@@ -322,7 +337,7 @@ class HttpServer:
             sweep.cancel()
             server.close()
             for connection in list(self.connections):
-                connection.close()
+                connection.drop()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
 
@@ -370,7 +385,7 @@ class HttpServer:
         assert self._loop is not None
         for connection in list(self.connections):
             if connection.swept_at == connection.activity:
-                connection.close()
+                connection.drop()
             connection.swept_at = connection.activity
         self._loop.call_later(self.limits.idle_timeout, self._sweep)
 
