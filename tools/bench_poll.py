@@ -130,10 +130,10 @@ def taskmock_target(
         )
         if clock == "manual":
             post_json(base + "/__taskmock/clock/advance", {"seconds": 10})
-        while (body := urllib.request.urlopen(poll).read().decode()) and json.loads(body)[
-            "step"
-        ] != "running":
-            time.sleep(0.05)  # the wall clock: the task enters `running` about 5 s in
+        body = urllib.request.urlopen(poll).read().decode()
+        while json.loads(body)["step"] != "running":  # wall clock: it gets there about 5 s in
+            time.sleep(0.05)
+            body = urllib.request.urlopen(poll).read().decode()
         result = measure(base + task["poll_path"], args, {"Authorization": KOKOON_TOKEN})
         if clock != "manual":
             last = json.load(urllib.request.urlopen(poll))

@@ -328,8 +328,12 @@ def test_an_idle_connection_is_closed_after_the_timeout() -> None:
     assert data.startswith(b"HTTP/1.1 200 OK")
 
 
-def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does() -> None:
-    """Back-pressure, stepped deterministically: the loop runs here, one iteration at a time."""
+@pytest.mark.parametrize("trailer", [b"", b"NOPE\r\n\r\n"], ids=["valid", "then-malformed"])
+def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does(
+    trailer: bytes,
+) -> None:
+    """Back-pressure, stepped deterministically: the loop runs here, one iteration at a time.
+    A malformed request behind held ones is refused only after they are answered, in order."""
     calls = 0
 
     def handler(request: Request) -> Response:
@@ -348,7 +352,7 @@ def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does() -
     client.connect(sock.getsockname())
     client.setblocking(False)
     total = 2000  # 20 MB of answers
-    client.sendall(b"".join(get(f"/{i}") for i in range(total)))
+    client.sendall(b"".join(get(f"/{i}") for i in range(total)) + trailer)
 
     def step() -> None:
         loop.run_until_complete(asyncio.sleep(0))
@@ -357,17 +361,24 @@ def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does() -
         step()
         if any(c.waiting for c in server.connections):
             break
-    assert 0 < calls < total // 2  # answers stopped being made: the client reads none
+    if not trailer:  # answers stopped being made: the client reads none
+        assert 0 < calls < total // 2
 
     collector = _Collector()
     parser = httptools.HttpResponseParser(collector)
-    while len(collector.done) < total:  # now read: every answer comes, in order
+    expected = total + (1 if trailer else 0)
+    while len(collector.done) < expected:  # now read: every answer comes, in order
         step()
         with contextlib.suppress(BlockingIOError):
-            parser.feed_data(client.recv(1 << 20))
-    assert [a.body.split(b".", 1)[0] for a in collector.done] == [
+            data = client.recv(1 << 20)
+            if not data:
+                break  # the server closed: no more answers are coming
+            parser.feed_data(data)
+    assert [a.body.split(b".", 1)[0] for a in collector.done[:total]] == [
         f"/{i}".encode() for i in range(total)
     ]
+    if trailer:
+        assert json.loads(collector.done[-1].body)["title"] == "Malformed HTTP request"
     client.close()
     server.stop()
     loop.run_until_complete(serving_task)

@@ -172,3 +172,26 @@ def test_fast_poll_body_is_byte_identical_to_the_plain_render(
         ]:
             fast = app.tasks.poll_json(task, base)
             assert fast == dumps(app.tasks.view(task, base).body)
+
+
+def test_a_poll_survives_its_cache_entry_evicted_by_another_thread() -> None:
+    """The plugin's server is threaded: an eviction can land between lookup and LRU refresh."""
+    from collections import OrderedDict
+
+    from taskmock.core.template import dumps
+
+    class EvictedMeanwhile(OrderedDict[Any, Any]):
+        def move_to_end(self, key: Any, last: bool = True) -> None:
+            self.pop(key)  # what the other thread did
+            super().move_to_end(key, last)
+
+    app = MockApp(MockConfig(apis=("kokoon",), clock=ManualClock()))
+    record = app.tasks.create("kokoon", None, owner="tok")
+    app.tasks.clock.advance(10)  # type: ignore[attr-defined]
+    first = app.tasks.poll_json(record, "http://h:1")
+    app.tasks._fragments = EvictedMeanwhile(app.tasks._fragments)
+    assert (
+        app.tasks.poll_json(record, "http://h:1")
+        == first
+        == dumps(app.tasks.view(record, "http://h:1").body)
+    )

@@ -367,15 +367,11 @@ def _renderer(template: Any) -> Callable[[Any, RenderContext], Any]:
 
 def _numeric_progress(t: Mapping[str, Any]) -> Callable[[Any, RenderContext], Any]:
     """`progress` between two numbers, its options read once: the member running polls render."""
-    state, kind, digits = t["state"], t.get("as", "number"), int(t.get("round", 4))
+    state = t["state"]
     start = float(t.get("from", 0))
     span = float(t.get("to", 1)) - start
 
     def progress(_: Any, ctx: RenderContext) -> Any:
-        value = start + span * ctx.observation.fraction(state)
-        if kind == "number":
-            return round(value, digits)
-        whole = int(value + 1e-9)  # as _shape_number: 0.99999... of 300 frames is 300
-        return str(whole) if kind == "string" else whole
+        return _shape_number(start + span * ctx.observation.fraction(state), t)
 
     return progress

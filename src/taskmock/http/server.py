@@ -156,27 +156,22 @@ class _Connection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self.head_size += len(url)
-        if self.head_size > self.limits.max_head:
-            self._head_too_large()
+        self._grow_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.head_size += len(name) + len(value) + 4
-        if self.head_size > self.limits.max_head:
-            self._head_too_large()
+        self._grow_head(len(name) + len(value) + 4)
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limits.max_body:
-            self._too_large()
+        if declared.isdigit():
+            self._check_body(int(declared))
         if self.headers.get("expect", "").lower() == "100-continue" and self.transport:
             self.transport.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
-        if self.body_size > self.limits.max_body:
-            self._too_large()
+        self._check_body(self.body_size)
         self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -232,7 +227,9 @@ class _Connection(asyncio.Protocol):
             f"http://{host}" if host else self.base_url,
         )
 
-    def respond(self, response: Response, connection: bytes = b"", head_only: bool = False) -> None:
+    def respond(
+        self, response: Response, connection: bytes = _PERSISTENT, head_only: bool = False
+    ) -> None:
         """Write one response with a Connection header line (or none); HEAD: without its body."""
         if self.transport is None or self.transport.is_closing():
             return
@@ -249,7 +246,13 @@ class _Connection(asyncio.Protocol):
         self.transport.write(head if head_only else head + body)
 
     def refuse(self, status: int, slug: str, title: str, detail: str = "") -> None:
-        """Answer a request that never reached the handler, then close the connection."""
+        """Answer a request that never reached the handler, then close the connection.
+
+        Requests held back before it are answered first: answers keep the order of requests.
+        """
+        held, self.waiting = self.waiting, None
+        while held and not self.closing:
+            self.answer(*held.popleft())
         self.respond(problem(status, slug, title, detail), _CLOSE)
         self.close()
         if self.server.on_refusal is not None:
@@ -277,22 +280,18 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _head_too_large(self) -> None:
-        self.refuse(
-            431,
-            "headers-too-large",
-            "Request header fields too large",
-            f"the limit is {self.limits.max_head} bytes",
-        )
-        raise _Refused
+    def _grow_head(self, size: int) -> None:
+        self.head_size += size
+        if self.head_size > self.limits.max_head:
+            title = "Request header fields too large"
+            self._over_limit(431, "headers-too-large", title, self.limits.max_head)
 
-    def _too_large(self) -> None:
-        self.refuse(
-            413,
-            "too-large",
-            "Request body too large",
-            f"the limit is {self.limits.max_body} bytes",
-        )
+    def _check_body(self, size: int) -> None:
+        if size > self.limits.max_body:
+            self._over_limit(413, "too-large", "Request body too large", self.limits.max_body)
+
+    def _over_limit(self, status: int, slug: str, title: str, limit: int) -> None:
+        self.refuse(status, slug, title, f"the limit is {limit} bytes")
         raise _Refused
 
 
