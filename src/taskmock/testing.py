@@ -90,10 +90,10 @@ class MockServer:
         else:
             headers = {key.lower(): value for key, value in incoming.headers.items()}
             query = incoming.query_string.decode("latin-1")
+            # The path as sent, still percent-encoded (werkzeug's `path` is decoded).
+            raw = str(incoming.environ.get("RAW_URI") or incoming.path).split("?", 1)[0]
             answer = app.handle(
-                Request(
-                    incoming.method, incoming.path, query, headers, incoming.get_data(), self.url
-                )
+                Request(incoming.method, raw, query, headers, incoming.get_data(), self.url)
             )
         response = WerkzeugResponse(answer.body, status=answer.status)
         for name, value in answer.headers:
@@ -156,10 +156,8 @@ class Taskmock:
 
     def key(self, api: str) -> str:
         """The bare credential inside `token(api)` (what a client's api_key setting holds)."""
-        behaviour = self.app.tasks.behaviour(api)
-        owner = behaviour.auth.owner(behaviour.auth.example)
-        assert owner is not None
-        return owner
+        auth = self.app.tasks.behaviour(api).auth
+        return auth.token(auth.example)
 
     def headers(self, api: str) -> dict[str, str]:
         """Headers that authenticate a request to `api`."""

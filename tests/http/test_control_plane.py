@@ -182,7 +182,7 @@ def test_reset_forgets_tasks_and_journal(mock: LiveMock) -> None:
     mock.request("GET", task["poll_path"], headers=AUTH["kokoon"])
     assert len(call(mock, "requests_list", "GET", "/__taskmock/requests").json()["requests"]) == 1
     assert call(mock, "reset", "POST", "/__taskmock/reset").status == 204
-    assert call(mock, "task_list", "GET", "/__taskmock/tasks").json() == {"tasks": []}
+    assert call(mock, "task_list", "GET", "/__taskmock/tasks").json()["tasks"] == []
     assert call(mock, "requests_list", "GET", "/__taskmock/requests").json() == {"requests": []}
 
 

@@ -137,7 +137,7 @@ def test_unknown_route_names_the_nearest_one(mock: LiveMock) -> None:
 def test_wrong_method_is_405_with_allow(mock: LiveMock) -> None:
     reply = mock.request("PUT", "/api/jobs/1/")
     assert reply.status == 405
-    assert reply.headers["allow"] == "DELETE, GET"
+    assert reply.headers["allow"] == "DELETE, GET, HEAD"  # HEAD wherever GET (RFC 9110)
 
 
 def test_problems_are_in_the_journal(mock: LiveMock) -> None:

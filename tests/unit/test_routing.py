@@ -47,5 +47,5 @@ def test_no_match_and_its_hints() -> None:
     assert target("POST", "/api/jobs/7/") is None
     assert target("GET", "/nothing/here") is None
     assert target("GET", "/") is None
-    assert ROUTER.methods_for("/api/jobs/7/") == ["DELETE", "GET"]
+    assert ROUTER.methods_for("/api/jobs/7/") == ["DELETE", "GET", "HEAD"]
     assert ROUTER.nearest("GET", "/api/jobz/7/") == "GET /api/jobs/{id}/"

@@ -6,11 +6,26 @@ import threading
 import time
 from typing import Protocol
 
-__all__ = ["MANUAL_EPOCH", "Clock", "ManualClock", "ScaledClock", "WallClock", "make_clock"]
+__all__ = [
+    "LATEST",
+    "MANUAL_EPOCH",
+    "Clock",
+    "ClockRangeError",
+    "ManualClock",
+    "ScaledClock",
+    "WallClock",
+    "make_clock",
+]
 
 #: Where a manual clock starts unless told otherwise: 2024-01-01T00:00:00Z, so that the same seed
 #: gives the same timestamps in every run.
 MANUAL_EPOCH = 1_704_067_200.0
+#: The last instant a timestamp can show (9999-12-31T23:59:59Z): a manual clock never passes it.
+LATEST = 253_402_300_799.0
+
+
+class ClockRangeError(ValueError):
+    """An advance that would take a manual clock past `LATEST` (it is refused, time stays)."""
 
 
 class Clock(Protocol):
@@ -56,6 +71,7 @@ class ManualClock:
     kind = "manual"
 
     def __init__(self, start: float = MANUAL_EPOCH) -> None:
+        self.start = start
         self._now = start
         self._lock = threading.Lock()
 
@@ -64,12 +80,23 @@ class ManualClock:
         return self._now
 
     def advance(self, seconds: float) -> float:
-        """Move time forward by `seconds` (>= 0); returns the new time."""
+        """Move time forward by `seconds` (>= 0); returns the new time. ClockRangeError, and no
+        change, when that would pass `LATEST`."""
         if not seconds >= 0:
             raise ValueError("a clock only moves forward: seconds must be >= 0")
         with self._lock:
+            if self._now + seconds > LATEST:
+                raise ClockRangeError(
+                    f"advancing {seconds} s would pass 9999-12-31T23:59:59Z, the last instant "
+                    f"a timestamp can show; at most {LATEST - self._now:.0f} s are left"
+                )
             self._now += seconds
             return self._now
+
+    def restart(self) -> None:
+        """Go back to the start (a reset of the mock does this)."""
+        with self._lock:
+            self._now = self.start
 
 
 def make_clock(

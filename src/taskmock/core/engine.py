@@ -41,6 +41,7 @@ class TaskRecord:
     input: Mapping[str, Any] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     forced: tuple[tuple[float, State], ...] = ()
+    serial: int = 0  # the n-th record of its API (and kind): values unique per task derive from it
 
     def timeline(self) -> tuple[PlannedStep, ...]:
         """The plan with forced transitions applied: what the task does over all time."""

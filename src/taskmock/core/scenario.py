@@ -74,9 +74,17 @@ def _fill(node: Any, values: Mapping[str, str]) -> Any:
     return node
 
 
+# Header values up to this long have their parse remembered; longer ones are parsed each time.
+_REMEMBERED_CREDENTIAL = 256
+
+
 @dataclass(frozen=True)
 class AuthRule:
-    """Which credential shapes an API accepts, in which header."""
+    """Which credential shapes an API accepts, in which header.
+
+    A task's owner is the credential that created it, scheme and token together: `Token abc` and
+    `Bearer abc` are two owners.
+    """
 
     header: str
     credentials: tuple[tuple[str, re.Pattern[str]], ...]
@@ -87,21 +95,43 @@ class AuthRule:
         """The header name as requests carry it (lower case)."""
         return self.header.lower()
 
-    def owner(self, value: str | None) -> str | None:
-        """The token a header value carries, or None when it is missing or malformed."""
+    def credential(self, value: str | None) -> tuple[str, str] | None:
+        """(owner, token) for a well-formed header value, or None when missing or malformed."""
         if not value:
             return None
-        return self._owners(value)
+        if len(value) > _REMEMBERED_CREDENTIAL:
+            return self._parse(value)
+        return self._credentials(value)
+
+    def owner(self, value: str | None) -> str | None:
+        """The owner a header value names (the whole credential), or None when malformed."""
+        found = self.credential(value)
+        return None if found is None else found[0]
+
+    def owner_of(self, given: str) -> str:
+        """The owner named by a whole header value (`Token abc`) or a bare token (`abc`, read with
+        the first scheme that accepts it); other text names an owner no request can be."""
+        if self.credential(given) is not None:
+            return given
+        for prefix, pattern in self.credentials:
+            if pattern.fullmatch(given):
+                return prefix + given
+        return given
+
+    def token(self, value: str) -> str:
+        """The token inside a header value (`abc` in `Token abc`)."""
+        found = self.credential(value)
+        return value if found is None else found[1]
 
     @cached_property
-    def _owners(self) -> Callable[[str], str | None]:
+    def _credentials(self) -> Callable[[str], tuple[str, str] | None]:
         # A pure function of the header value; clients send the same few credentials.
         return lru_cache(maxsize=1024)(self._parse)
 
-    def _parse(self, value: str) -> str | None:
+    def _parse(self, value: str) -> tuple[str, str] | None:
         for prefix, pattern in self.credentials:
             if value.startswith(prefix) and pattern.fullmatch(value[len(prefix) :]):
-                return value[len(prefix) :]
+                return value, value[len(prefix) :]
         return None
 
 
@@ -121,6 +151,7 @@ class OperationBehaviour:
     resource: str | None = None
     item: Any = None
     in_use_by: str | None = None
+    page_size: int | None = None
 
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that addresses `task_id` through this operation."""
@@ -407,6 +438,7 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
                 e.get("resource"),
                 e.get("item"),
                 e.get("in-use-by"),
+                e.get("page-size"),
             )
             for op_id, e in data["operations"].items()
         },

@@ -1,14 +1,68 @@
-"""Where task records live: in memory, behind a small interface that keeps it swappable."""
+"""Where task records live: in memory, behind a small interface that keeps it swappable.
+
+Every listing the mock answers is paged, and a page costs what is on it: tasks and resources are
+indexed by (api, owner) in creation order, and values derived from a task (a restored video id, a
+file id) by (api, field, value). Nothing scans the whole store per request.
+"""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from taskmock.core.engine import TaskRecord
 
-__all__ = ["InMemoryTaskStore"]
+__all__ = ["InMemoryTaskStore", "OwnerIndex"]
+
+Owner = str | None
+
+
+class OwnerIndex:
+    """Keys in insertion order, per (scope, owner); a page merges an owner's keys with the public
+    ones (owner None) in O(offset + limit)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[Any, Owner], dict[str, int]] = {}
+        self._seq = itertools.count()
+
+    def add(self, scope: Any, owner: Owner, key: str) -> None:
+        """Append `key` (a no-op when it is there already: records are replaced, not re-added)."""
+        keys = self._keys.setdefault((scope, owner), {})
+        if key not in keys:
+            keys[key] = next(self._seq)
+
+    def remove(self, scope: Any, owner: Owner, key: str) -> None:
+        """Forget `key`."""
+        self._keys.get((scope, owner), {}).pop(key, None)
+
+    def count(self, scope: Any, owner: Owner, everyone: bool = False) -> int:
+        """How many keys `owner` may see (with `everyone`, every owner's)."""
+        if everyone:
+            return sum(len(k) for (s, _), k in self._keys.items() if s == scope)
+        total = len(self._keys.get((scope, None), ()))
+        if owner is not None:
+            total += len(self._keys.get((scope, owner), ()))
+        return total
+
+    def iterate(self, scope: Any, owner: Owner, everyone: bool = False) -> Iterator[str]:
+        """The keys `owner` may see (or all, with `everyone`), oldest first."""
+        if everyone:
+            groups = [k for (s, _), k in self._keys.items() if s == scope]
+        else:
+            groups = [self._keys.get((scope, None), {})]
+            if owner is not None:
+                groups.append(self._keys.get((scope, owner), {}))
+        # Snapshots: another thread may add keys while a page is being read.
+        streams = [((seq, key) for key, seq in list(keys.items())) for keys in groups if keys]
+        for _, key in heapq.merge(*streams):
+            yield key
+
+    def clear(self) -> None:
+        """Forget every key."""
+        self._keys.clear()
 
 
 class InMemoryTaskStore:
@@ -20,8 +74,12 @@ class InMemoryTaskStore:
 
     def __init__(self) -> None:
         self._tasks: dict[tuple[str, str], TaskRecord] = {}
+        self._task_index = OwnerIndex()
         self._resources: dict[tuple[str, str, str], TaskRecord] = {}
-        self._forgotten: set[tuple[str, str, str]] = set()
+        self._resource_index = OwnerIndex()
+        self._derived: dict[tuple[str, str, str], str] = {}  # (api, field, value) -> task id
+        self._users: dict[tuple[str, str, str], set[str]] = {}  # (api, input field, value) -> ids
+        self._forgotten: set[tuple[str, str, str, Owner]] = set()
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -36,10 +94,14 @@ class InMemoryTaskStore:
         """The counter value the next `allocate(api)` will return."""
         return self._counters.get(api, 0)
 
+    # --- tasks -----------------------------------------------------------------------------
+
     def put(self, record: TaskRecord) -> None:
         """Store a record, or a new version of one (records are immutable)."""
+        key = str(record.id)
         with self._lock:
-            self._tasks[(record.api, str(record.id))] = record
+            self._tasks[(record.api, key)] = record
+            self._task_index.add(record.api, record.owner, key)
 
     def get(self, api: str, task_id: Any) -> TaskRecord | None:
         """The record, or None."""
@@ -51,10 +113,56 @@ class InMemoryTaskStore:
             if api is None or record.api == api:
                 yield record
 
+    def visible(self, api: str, owner: Owner, everyone: bool = False) -> Iterator[TaskRecord]:
+        """The tasks of `api` that `owner` may see (its own and the public ones), oldest first."""
+        for key in self._task_index.iterate(api, owner, everyone):
+            record = self._tasks.get((api, key))
+            if record is not None:
+                yield record
+
+    def count(self, api: str, owner: Owner, everyone: bool = False) -> int:
+        """How many tasks of `api` `owner` may see."""
+        return self._task_index.count(api, owner, everyone)
+
+    # --- values derived from tasks, and inputs that refer to other resources -------------------
+
+    def index_derived(self, api: str, field: str, value: Any, task_id: Any) -> None:
+        """Remember that the task `task_id` carries (or can carry) `value` in `field`."""
+        with self._lock:
+            self._derived[(api, field, str(value))] = str(task_id)
+
+    def derived(self, api: str, field: str, value: Any) -> TaskRecord | None:
+        """The task whose `field` is `value`, if one was indexed."""
+        task_id = self._derived.get((api, field, str(value)))
+        return None if task_id is None else self._tasks.get((api, task_id))
+
+    def index_use(self, api: str, field: str, value: Any, task_id: Any) -> None:
+        """Remember that the task `task_id` refers to `value` in its input `field`."""
+        with self._lock:
+            self._users.setdefault((api, field, str(value)), set()).add(str(task_id))
+
+    def users(self, api: str, field: str, value: Any) -> list[TaskRecord]:
+        """The tasks whose input `field` refers to `value`."""
+        ids = sorted(self._users.get((api, field, str(value)), ()))
+        return [r for r in (self._tasks.get((api, i)) for i in ids) if r is not None]
+
+    def forget(self, api: str, field: str, value: Any, owner: Owner) -> None:
+        """Mark a value derived from tasks (e.g. a restored video id) as deleted for `owner`."""
+        with self._lock:
+            self._forgotten.add((api, field, str(value), owner))
+
+    def forgotten(self, api: str, field: str, value: Any, owner: Owner) -> bool:
+        """Whether `owner` deleted this derived value."""
+        return (api, field, str(value), owner) in self._forgotten
+
+    # --- uploaded resources --------------------------------------------------------------------
+
     def put_resource(self, kind: str, record: TaskRecord) -> None:
         """Store a resource of `kind` (an upload), keyed by its API and id."""
+        key = str(record.id)
         with self._lock:
-            self._resources[(record.api, kind, str(record.id))] = record
+            self._resources[(record.api, kind, key)] = record
+            self._resource_index.add((record.api, kind), record.owner, key)
 
     def get_resource(self, api: str, kind: str, resource_id: Any) -> TaskRecord | None:
         """A stored resource, or None."""
@@ -62,31 +170,47 @@ class InMemoryTaskStore:
 
     def drop_resource(self, api: str, kind: str, resource_id: Any) -> None:
         """Forget a stored resource."""
+        key = str(resource_id)
         with self._lock:
-            self._resources.pop((api, kind, str(resource_id)), None)
+            record = self._resources.pop((api, kind, key), None)
+            if record is not None:
+                self._resource_index.remove((api, kind), record.owner, key)
 
-    def resources(self, api: str, kind: str) -> Iterator[TaskRecord]:
-        """The stored resources of one kind, oldest first."""
-        for (res_api, res_kind, _), record in list(self._resources.items()):
-            if res_api == api and res_kind == kind:
+    def visible_resources(
+        self, api: str, kind: str, owner: Owner, everyone: bool = False
+    ) -> Iterator[TaskRecord]:
+        """The resources of one kind `owner` may see (or all, with `everyone`), oldest first."""
+        for key in self._resource_index.iterate((api, kind), owner, everyone):
+            record = self._resources.get((api, kind, key))
+            if record is not None:
                 yield record
 
-    def forget(self, api: str, field: str, value: Any) -> None:
-        """Mark a value derived from tasks (e.g. a restored video id) as deleted."""
-        with self._lock:
-            self._forgotten.add((api, field, str(value)))
+    def count_resources(self, api: str, kind: str, owner: Owner, everyone: bool = False) -> int:
+        """How many resources of one kind `owner` may see."""
+        return self._resource_index.count((api, kind), owner, everyone)
 
-    def forgotten(self, api: str, field: str, value: Any) -> bool:
-        """Whether `forget` was called for this value."""
-        return (api, field, str(value)) in self._forgotten
+    def resources(self, api: str, kind: str) -> Iterator[TaskRecord]:
+        """Every stored resource of one kind, oldest first."""
+        return self.visible_resources(api, kind, None, everyone=True)
+
+    # --- size ----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+    @property
+    def records(self) -> int:
+        """Tasks and resources together (what the record limit counts)."""
+        return len(self._tasks) + len(self._resources)
 
     def clear(self) -> None:
         """Forget every task and restart the id counters."""
         with self._lock:
             self._tasks.clear()
+            self._task_index.clear()
             self._counters.clear()
             self._resources.clear()
+            self._resource_index.clear()
+            self._derived.clear()
+            self._users.clear()
             self._forgotten.clear()

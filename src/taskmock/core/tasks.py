@@ -10,20 +10,58 @@ from typing import Any
 
 from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
+from taskmock.core.lifecycle import EMPTY_VALUES
 from taskmock.core.scenario import Behaviour, load_behaviour
 from taskmock.core.store import InMemoryTaskStore
-from taskmock.core.template import CompiledBody, RenderContext, dumps, format_time, render
+from taskmock.core.template import (
+    CompiledBody,
+    RenderContext,
+    dumps,
+    format_time,
+    leaf_templates,
+    render,
+    render_path,
+)
 from taskmock.errors import TaskmockError, UnknownNameError
 from taskmock.resources import available_apis
 
-__all__ = ["FRAGMENT_CACHE_SIZE", "InvalidTransition", "TaskService", "TaskView"]
+__all__ = [
+    "FRAGMENT_CACHE_BYTES",
+    "FRAGMENT_CACHE_SIZE",
+    "Capacity",
+    "CapacityError",
+    "InvalidTransition",
+    "TaskService",
+    "TaskView",
+]
 
-#: How many tasks keep their encoded poll fragments (the most recently polled ones).
+#: How many tasks keep their encoded poll fragments (the most recently polled ones), and how many
+#: bytes those fragments may take together (a body echoes the request's Host in its URLs).
 FRAGMENT_CACHE_SIZE = 4096
+FRAGMENT_CACHE_BYTES = 32 * 1024 * 1024
+# Base URLs longer than this (a forged Host header) are rendered, never cached.
+_CACHEABLE_BASE_URL = 256
 
 
 class InvalidTransition(TaskmockError):
     """A forced transition the lifecycle does not allow (e.g. out of a terminal state)."""
+
+
+class CapacityError(TaskmockError):
+    """A task or upload the mock will not store: over a documented limit (`Capacity`)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status  # 413 for one input that is too large, 507 when the store is full
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How much the mock keeps: it refuses new work beyond these, with a clear error."""
+
+    max_records: int = 100_000  # tasks and uploads together, until a reset
+    max_input_bytes: int = 1024 * 1024  # one task's stored create input, as JSON
+    max_stored_input: int = 256 * 1024 * 1024  # every task's stored input together
 
 
 @dataclass(frozen=True)
@@ -38,12 +76,37 @@ class TaskView:
 class TaskService:
     """Tasks of every loaded API, on one clock, with ids and values derived from one seed."""
 
-    def __init__(self, clock: Clock, seed: int = 0, apis: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 0,
+        apis: tuple[str, ...] | None = None,
+        capacity: Capacity | None = None,
+    ) -> None:
         self.clock = clock
         self.seed = seed
+        self.capacity = capacity or Capacity()
         self.store = InMemoryTaskStore()
+        self._stored_input = 0
         names = apis if apis is not None else available_apis()
         self.behaviours: dict[str, Behaviour] = {name: load_behaviour(name) for name in names}
+        # Values derived from tasks that requests look tasks up by (find, forget, collect roles):
+        # (field path, the templates that can produce it, or () when only rendering tells).
+        self._derived: dict[str, list[tuple[str, tuple[str, ...], list[Any]]]] = {
+            api: [
+                (field_path, path, leaf_templates(behaviour.body, path, behaviour.templates))
+                for field_path in sorted(
+                    {str(op.field) for op in behaviour.operations.values() if op.field}
+                )
+                for path in [tuple(field_path.split("."))]
+            ]
+            for api, behaviour in self.behaviours.items()
+        }
+        # Input fields that refer to stored resources (`in-use-by`), indexed at creation.
+        self._uses: dict[str, set[str]] = {
+            api: {str(op.in_use_by) for op in behaviour.operations.values() if op.in_use_by}
+            for api, behaviour in self.behaviours.items()
+        }
         self._compiled: dict[tuple[str, str], CompiledBody] = {
             (api, name): CompiledBody(template, behaviour.templates)
             for api, behaviour in self.behaviours.items()
@@ -51,11 +114,12 @@ class TaskService:
             if isinstance(template := behaviour.task_body(scenario), dict)
         }
         # (id(record), base URL) -> (record, steps entered, fragments, whole body if it has no
-        # per-instant member). Records are immutable (forcing makes a new one) and the entry holds
-        # its record alive, so no other record can have that id while the entry exists.
+        # per-instant member, size in bytes). Records are immutable (forcing makes a new one) and
+        # the entry holds its record alive, so no other record can have that id meanwhile.
         self._fragments: OrderedDict[
-            tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None]
+            tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None, int]
         ] = OrderedDict()
+        self._fragment_bytes = 0
 
     def behaviour(self, api: str) -> Behaviour:
         """The behaviour of a loaded API."""
@@ -77,6 +141,7 @@ class TaskService:
         chosen = behaviour.scenario(
             scenario if scenario is not None else behaviour.scenario_for_input(given)
         )
+        size = self._admit(given)
         counter = self.store.allocate(api)
         # Stable across processes (str hashing is randomised per process; Random(str) is not).
         seed = random.Random(f"{self.seed}:{api}:{counter}").getrandbits(31)
@@ -91,15 +156,58 @@ class TaskService:
             owner=owner,
             input={**chosen.input, **given},
             fields=dict(fields or {}),
+            serial=counter,
         )
         self.store.put(record)
+        self._stored_input += size
+        self._index(record)
         return record
+
+    def _admit(self, given: Mapping[str, Any]) -> int:
+        """The stored size of a new record's input; CapacityError when it may not be stored."""
+        limits = self.capacity
+        if self.store.records >= limits.max_records:
+            raise CapacityError(
+                f"taskmock keeps at most {limits.max_records} tasks and uploads; "
+                "reset it (POST /__taskmock/reset) or raise the limit",
+                507,
+            )
+        size = len(dumps(given)) if given else 0
+        if size > limits.max_input_bytes:
+            raise CapacityError(
+                f"taskmock stores at most {limits.max_input_bytes} bytes of input per task; "
+                f"this one has {size}",
+                413,
+            )
+        if self._stored_input + size > limits.max_stored_input:
+            raise CapacityError(
+                f"taskmock stores at most {limits.max_stored_input} bytes of task input in all; "
+                "reset it (POST /__taskmock/reset) or raise the limit",
+                507,
+            )
+        return size
+
+    def _index(self, record: TaskRecord) -> None:
+        """Index what requests find this task by: derived values and the resources it uses."""
+        ctx = self.context(observe(record, record.created_at))
+        for field_path, path, leaves in self._derived[record.api]:
+            if record.fields and path[0] in record.fields:  # a control-plane override
+                leaves = [render_path({path[0]: record.fields[path[0]]}, path, ctx)]
+            for leaf in leaves:
+                value = render(leaf, ctx)
+                if not _empty(value):
+                    self.store.index_derived(record.api, field_path, value, record.id)
+        for field_name in self._uses[record.api]:
+            value = record.input.get(field_name)
+            if value is not None and not isinstance(value, dict | list):
+                self.store.index_use(record.api, field_name, value, record.id)
 
     def create_resource(
         self, api: str, kind: str, owner: str | None, input: Mapping[str, Any]
     ) -> TaskRecord:
         """Store an uploaded resource of `kind`; it renders like a task that never changes."""
         behaviour = self.behaviour(api)
+        size = self._admit(input)
         counter = self.store.allocate(f"{api}:{kind}")
         now = self.clock.now()
         initial = next(iter(behaviour.lifecycle.initial))
@@ -112,8 +220,10 @@ class TaskService:
             (PlannedStep(initial, now, None),),
             owner,
             dict(input),
+            serial=counter,
         )
         self.store.put_resource(kind, record)
+        self._stored_input += size
         return record
 
     def find_resource(
@@ -126,10 +236,12 @@ class TaskService:
         return record
 
     def visible_resources(self, api: str, kind: str, owner: str | None) -> Iterator[TaskRecord]:
-        """The stored resources of `kind` that `owner` may see."""
-        for record in self.store.resources(api, kind):
-            if owner is None or record.owner in (None, owner):
-                yield record
+        """The stored resources of `kind` that `owner` may see (every one when owner is None)."""
+        return self.store.visible_resources(api, kind, owner, everyone=owner is None)
+
+    def count_resources(self, api: str, kind: str, owner: str | None) -> int:
+        """How many stored resources of `kind` `owner` may see."""
+        return self.store.count_resources(api, kind, owner, everyone=owner is None)
 
     def find(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord | None:
         """A task visible to `owner` (tasks without an owner are visible to everyone)."""
@@ -139,10 +251,57 @@ class TaskService:
         return record
 
     def visible(self, api: str, owner: str | None) -> Iterator[TaskRecord]:
-        """The tasks of `api` that `owner` may see, oldest first."""
-        for record in self.store.all(api):
-            if owner is None or record.owner in (None, owner):
+        """The tasks of `api` that `owner` may see (every one when owner is None), oldest first."""
+        return self.store.visible(api, owner, everyone=owner is None)
+
+    def count(self, api: str, owner: str | None) -> int:
+        """How many tasks of `api` `owner` may see."""
+        return self.store.count(api, owner, everyone=owner is None)
+
+    def derived_value(self, record: TaskRecord, field_path: str, base_url: str = "") -> Any:
+        """The value a task carries now at a dotted body path (`output_video.id`), or None."""
+        behaviour = self.behaviours[record.api]
+        ctx = self.context(observe(record, self.clock.now()), base_url)
+        template = behaviour.task_body(behaviour.scenarios[record.scenario])
+        path = tuple(field_path.split("."))
+        if record.fields and path[0] in record.fields:
+            return render_path({path[0]: record.fields[path[0]]}, path, ctx)
+        return render_path(template, path, ctx)
+
+    def find_derived(
+        self, api: str, field_path: str, value: Any, owner: str | None
+    ) -> TaskRecord | None:
+        """The task visible to `owner` that carries `value` at `field_path` now, unless `owner`
+        deleted it (`forget`). An index answers when the value is known at creation."""
+        if _empty(value) or self.store.forgotten(api, field_path, value, owner):
+            return None
+        indexed = any(leaves for name, _, leaves in self._derived[api] if name == field_path)
+        candidates: Iterator[TaskRecord] = (
+            iter([c for c in [self.store.derived(api, field_path, value)] if c is not None])
+            if indexed
+            else self.visible(api, owner)  # the value is only known by rendering: look at each
+        )
+        for record in candidates:
+            if owner is not None and record.owner not in (None, owner):
+                continue
+            if str(self.derived_value(record, field_path)) == str(value):
+                return record
+        return None
+
+    def carrying(self, api: str, field_path: str, owner: str | None) -> Iterator[TaskRecord]:
+        """The tasks visible to `owner` that carry a value at `field_path` now (not deleted)."""
+        for record in self.visible(api, owner):
+            value = self.derived_value(record, field_path)
+            if not _empty(value) and not self.store.forgotten(api, field_path, value, owner):
                 yield record
+
+    def forget(self, api: str, field_path: str, value: Any, owner: str | None) -> None:
+        """Delete a derived value (a restored video) for `owner`: it no longer finds or lists it."""
+        self.store.forget(api, field_path, value, owner)
+
+    def users(self, api: str, field_name: str, value: Any) -> list[TaskRecord]:
+        """The tasks whose create input refers to `value` in `field_name` (`in-use-by`)."""
+        return self.store.users(api, field_name, value)
 
     def view(self, record: TaskRecord, base_url: str = "") -> TaskView:
         """The task now, with its rendered poll body (control-plane field overrides applied)."""
@@ -158,19 +317,13 @@ class TaskService:
         """
         observation = observe(record, self.clock.now())
         compiled = self._compiled.get((record.api, record.scenario))
-        if compiled is None or record.fields:
+        if compiled is None or record.fields or len(base_url) > _CACHEABLE_BASE_URL:
             return dumps(self.render_body(observation, base_url))
         key = (id(record), base_url)
         reached = len(observation.steps)
         entry = self._fragments.get(key)
         if entry is None or entry[1] != reached:
-            ctx = self.context(observation, base_url)
-            fragments = compiled.step_fragments(ctx)
-            whole = None if compiled.instant else compiled.render_json(ctx, fragments)
-            entry = (record, reached, fragments, whole)
-            self._fragments[key] = entry
-            if len(self._fragments) > FRAGMENT_CACHE_SIZE:
-                self._fragments.popitem(last=False)
+            entry = self._remember(key, record, reached, compiled, observation, base_url)
         else:
             try:  # noqa: SIM105 - the hot path: suppress() would cost a context manager per poll
                 self._fragments.move_to_end(key)
@@ -179,6 +332,38 @@ class TaskService:
         if entry[3] is not None:
             return entry[3]
         return compiled.render_json(self.context(observation, base_url), entry[2])
+
+    def _remember(
+        self,
+        key: tuple[int, str],
+        record: TaskRecord,
+        reached: int,
+        compiled: CompiledBody,
+        observation: Observation,
+        base_url: str,
+    ) -> tuple[TaskRecord, int, list[str | None], str | None, int]:
+        """Encode a task's fragments for its current step and keep them (LRU, bounded in entries
+        and in bytes)."""
+        ctx = self.context(observation, base_url)
+        fragments = compiled.step_fragments(ctx)
+        whole = None if compiled.instant else compiled.render_json(ctx, fragments)
+        size = sum(len(f) for f in fragments if f is not None) + len(whole or "")
+        entry = (record, reached, fragments, whole, size)
+        previous = self._fragments.pop(key, None)
+        if previous is not None:
+            self._fragment_bytes -= previous[4]
+        self._fragments[key] = entry
+        self._fragment_bytes += size
+        while self._fragments and (
+            len(self._fragments) > FRAGMENT_CACHE_SIZE
+            or self._fragment_bytes > FRAGMENT_CACHE_BYTES
+        ):
+            try:
+                _, evicted = self._fragments.popitem(last=False)
+            except KeyError:  # emptied by another thread meanwhile
+                break
+            self._fragment_bytes -= evicted[4]
+        return entry
 
     def render_body(self, observation: Observation, base_url: str = "") -> Any:
         """The poll body of an observed task."""
@@ -259,6 +444,16 @@ class TaskService:
         ]
 
     def reset(self) -> None:
-        """Forget every task."""
+        """Forget every task and upload; a manual clock goes back to where it started."""
         self.store.clear()
         self._fragments.clear()
+        self._fragment_bytes = 0
+        self._stored_input = 0
+        restart = getattr(self.clock, "restart", None)
+        if restart is not None:
+            restart()
+
+
+def _empty(value: Any) -> bool:
+    """Whether a derived value counts as absent (None, "" or 0, as field rules count them)."""
+    return value is None or (not isinstance(value, bool) and value in EMPTY_VALUES)

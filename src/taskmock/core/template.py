@@ -14,10 +14,14 @@ the observed task; everything else is copied, with its children rendered. The ex
 - `{$: after, seconds: N, then: V, else: E}`: V once N seconds have passed since creation, else E.
 - `{$: given, key: K, then: V, else: E}`: V when the create request has K (not null), else E.
 - `{$: digits, length: N, salt: S}`, `{$: uuid, salt: S, per: task|owner}`,
-  `{$: integer, min: A, max: B, salt: S}`: stable pseudo-random values from the task's seed.
+  `{$: integer, min: A, max: B, salt: S}`: stable pseudo-random values from the task's seed;
+  with `unique: true`, digits and integers differ between any two tasks of the API (the n-th task
+  takes the n-th value of a fixed permutation of the range), so they can serve as resource ids.
 - `{$: format, template: "{base_url}/x/{id}"}`: a string with id, state, api and base_url.
 - `{$: ref, name: N}`: a named template from the file's `templates`.
 - `{$: items}`, `{$: count}`: in list responses, the rendered tasks and how many there are.
+- `{$: page-link, which: next|previous}`: in list responses, the URL of the next or previous page
+  (null when there is none), with the request's own query and the page moved.
 
 Unknown expressions are rejected when the scenario file is loaded, not when a request comes in.
 """
@@ -34,6 +38,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from taskmock.core.clock import LATEST
 from taskmock.core.engine import Observation
 
 __all__ = [
@@ -42,7 +47,9 @@ __all__ = [
     "RenderContext",
     "dumps",
     "format_time",
+    "leaf_templates",
     "render",
+    "render_path",
     "template_problems",
     "volatility",
 ]
@@ -55,7 +62,8 @@ def format_time(seconds: float, fmt: str) -> Any:
     """A timestamp in one of the vendor formats."""
     if fmt == "unix":
         return int(seconds)
-    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    # A planned step can lie past what a timestamp can show (a long dwell near the clock's end).
+    moment = datetime.fromtimestamp(min(max(seconds, 0.0), LATEST), tz=UTC)
     if fmt == "iso-ms":
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -71,6 +79,7 @@ class RenderContext:
     templates: Mapping[str, Any] = field(default_factory=dict)
     items: list[Any] | None = None
     total: int | None = None  # list responses: all matching tasks, when items is one page
+    links: Mapping[str, str | None] = field(default_factory=dict)  # list responses: next, previous
 
     @property
     def record(self) -> Any:
@@ -93,6 +102,66 @@ def render(template: Any, ctx: RenderContext) -> Any:
     if isinstance(template, list):
         return [render(value, ctx) for value in template]
     return template
+
+
+def render_path(template: Any, path: tuple[str, ...], ctx: RenderContext) -> Any:
+    """The value at `path` (keys) in what `template` renders to, rendering only what leads there.
+
+    A `switch` or `ref` on the way is followed; a plain mapping is entered by key; any other
+    expression is rendered whole and the rest of the path read from its value.
+    """
+    node = template
+    for index, key in enumerate(path):
+        node = _settle(node, ctx)
+        if isinstance(node, dict) and "$" in node:
+            return _dig(render(node, ctx), path[index:])
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return render(node, ctx)
+
+
+def _settle(node: Any, ctx: RenderContext) -> Any:
+    """Follow `switch` and `ref` expressions to the template they choose now."""
+    while isinstance(node, dict) and node.get("$") in ("switch", "ref"):
+        if node["$"] == "ref":
+            node = ctx.templates[node["name"]]
+            continue
+        state = ctx.observation.state
+        node = next(
+            (case["value"] for case in node["cases"] if state in case["states"]), node.get("else")
+        )
+    return node
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def leaf_templates(template: Any, path: tuple[str, ...], templates: Mapping[str, Any]) -> list[Any]:
+    """Every template that can produce the value at `path`, whatever the state (the cases of a
+    `switch` on the way are all followed). Empty when an expression other than `switch` or `ref`
+    stands on the path, so the value cannot be known without rendering."""
+    found: list[Any] = []
+    pending: list[tuple[Any, int]] = [(template, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict) and node.get("$") == "ref":
+            pending.append((templates.get(str(node.get("name"))), depth))
+        elif isinstance(node, dict) and node.get("$") == "switch":
+            pending.extend((case.get("value"), depth) for case in node.get("cases", []))
+            pending.append((node.get("else"), depth))
+        elif depth == len(path):
+            found.append(node)
+        elif isinstance(node, dict) and "$" in node:
+            return []
+        elif isinstance(node, dict):
+            pending.append((node.get(path[depth]), depth + 1))
+    return found
 
 
 def _input(t: Mapping[str, Any], ctx: RenderContext) -> Any:
@@ -149,8 +218,10 @@ def _given(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 
 
 def _digits(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    rng = ctx.rng(str(t.get("salt", "digits")), t.get("per", "task"))
     length = int(t.get("length", 15))
+    if t.get("unique"):
+        return str(_unique(ctx, str(t.get("salt", "digits")), 10 ** (length - 1), 10**length - 1))
+    rng = ctx.rng(str(t.get("salt", "digits")), t.get("per", "task"))
     return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(length - 1))
 
 
@@ -160,8 +231,28 @@ def _uuid(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 
 
 def _integer(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    low, high = int(t.get("min", 1)), int(t.get("max", 1_000_000))
+    if t.get("unique"):
+        return _unique(ctx, str(t.get("salt", "integer")), low, high)
     rng = ctx.rng(str(t.get("salt", "integer")), t.get("per", "task"))
-    return rng.randint(int(t.get("min", 1)), int(t.get("max", 1_000_000)))
+    return rng.randint(low, high)
+
+
+def _unique(ctx: RenderContext, salt: str, low: int, high: int) -> int:
+    """The record's serial mapped through a fixed permutation of [low, high]: no two records of
+    an API share a value until the range is used up."""
+    multiplier, offset = _permutation(ctx.record.api, salt, high - low + 1)
+    return low + (multiplier * int(ctx.record.serial) + offset) % (high - low + 1)
+
+
+@lru_cache(maxsize=256)
+def _permutation(api: str, salt: str, size: int) -> tuple[int, int]:
+    # x -> (a*x + b) mod size is a bijection when a and size are coprime.
+    rng = random.Random(f"unique:{api}:{salt}")
+    multiplier = rng.randrange(1, size) if size > 1 else 1
+    while math.gcd(multiplier, size) != 1:
+        multiplier = multiplier % (size - 1) + 1
+    return multiplier, rng.randrange(size)
 
 
 def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
@@ -186,6 +277,10 @@ def _count(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.total if ctx.total is not None else len(ctx.items or [])
 
 
+def _page_link(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return ctx.links.get(str(t["which"]))
+
+
 EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
     "id": lambda t, ctx: ctx.record.id,
     "state": lambda t, ctx: ctx.observation.state,
@@ -205,6 +300,7 @@ EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {
     "ref": _ref,
     "items": _items,
     "count": _count,
+    "page-link": _page_link,
 }
 
 # The keys each expression requires; checked at load so a typo never reaches a request.
@@ -218,6 +314,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "given": ("key",),
     "format": ("template",),
     "ref": ("name",),
+    "page-link": ("which",),
 }
 
 
@@ -298,7 +395,8 @@ def volatility(template: Any, templates: Mapping[str, Any]) -> int:
     return max([own, *(volatility(v, templates) for k, v in template.items() if k != "$")])
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# allow_nan=False: NaN and Infinity are not JSON (input carrying them is refused before storing).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _ENCODE_STR: Any = json.encoder.encode_basestring  # the C escaper json uses with ensure_ascii=False
 _SCALARS: dict[Any, str] = {None: "null", True: "true", False: "false"}
 

@@ -7,14 +7,15 @@ objects into `Request` and send back the `Response`. Nothing here knows about so
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from taskmock.core.clock import Clock, ManualClock
-from taskmock.core.tasks import TaskService
+from taskmock.core.tasks import Capacity, TaskService
 from taskmock.http.control import PREFIX, ControlPlane
 from taskmock.http.faults import FaultPlan
 from taskmock.http.journal import Journal
 from taskmock.http.messages import Request, Response, problem
+from taskmock.http.routing import normalize_path
 from taskmock.http.vendor import Outcome, VendorSurface
 
 __all__ = ["MockApp", "MockConfig"]
@@ -25,16 +26,26 @@ _CONTROL_PATHS = PREFIX + "/"
 
 @dataclass(frozen=True)
 class MockConfig:
-    """How to build a mock: which APIs, which clock, which seed, an optional admin token."""
+    """How to build a mock: which APIs, which clock, which seed, an optional admin token.
+
+    `tokens`: accept only these credentials on vendor routes (the bare tokens; default: any
+    well-formed one). `capacity`: how many tasks and how much input the mock keeps.
+    """
 
     apis: tuple[str, ...] | None = None
     clock: Clock | None = None
     seed: int = 0
     admin_token: str | None = None
-    tokens: frozenset[str] | None = (
-        None  # accept only these credentials (default: any well-formed one)
-    )
+    tokens: frozenset[str] | None = None
     journal_limit: int = 10_000
+    capacity: Capacity = field(default_factory=Capacity)
+
+    def __post_init__(self) -> None:
+        # An empty token (an unset shell variable) would look like protection and be none.
+        if self.admin_token == "":
+            raise ValueError("admin_token is empty: give a token, or None for no protection")
+        if self.tokens is not None and "" in self.tokens:
+            raise ValueError("tokens holds an empty token")
 
 
 class MockApp:
@@ -43,15 +54,25 @@ class MockApp:
     def __init__(self, config: MockConfig | None = None) -> None:
         config = config or MockConfig()
         self.config = config
-        self.tasks = TaskService(config.clock or ManualClock(), config.seed, config.apis)
+        self.tasks = TaskService(
+            config.clock or ManualClock(), config.seed, config.apis, config.capacity
+        )
         self.journal = Journal(config.journal_limit)
         self.faults = FaultPlan()
-        self.vendor = VendorSurface(self.tasks, config.tokens, self.faults)
+        # Headers arrive as latin-1 text of their bytes; a token given as text means its UTF-8.
+        tokens = (
+            frozenset(t.encode().decode("latin-1") for t in config.tokens)
+            if config.tokens is not None
+            else None
+        )
+        self.vendor = VendorSurface(self.tasks, tokens, self.faults)
         self.control = ControlPlane(self.tasks, self.journal, config.admin_token, self.faults)
 
     def handle(self, request: Request) -> Response:
         """Answer one request. Never raises: an unexpected error becomes a 500 problem, logged."""
         outcome: Outcome | None = None
+        if "%" in request.path:
+            request.path = normalize_path(request.path)
         try:
             if request.path == PREFIX or request.path.startswith(_CONTROL_PATHS):
                 response = self.control.handle(request)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import math
+import re
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -11,9 +12,15 @@ from urllib.parse import parse_qs
 
 from taskmock.core.source import pointer_of
 from taskmock.core.spec import Spec
+from taskmock.http.jsondata import parse_json
 from taskmock.http.messages import Request
 
-__all__ = ["BodyError", "read_body"]
+__all__ = ["MAX_FIELDS", "BodyError", "read_body"]
+
+#: How many fields (or parts) a form or multipart body may have: Django's
+#: DATA_UPLOAD_MAX_NUMBER_FIELDS, which the DRF-based vendors answer 400 beyond.
+MAX_FIELDS = 1000
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 
 
 class BodyError(Exception):
@@ -41,9 +48,7 @@ def read_body(spec: Spec, operation: dict[str, Any], request: Request) -> dict[s
     if media == "application/json":
         data = _json(request.body)
     elif media == "application/x-www-form-urlencoded":
-        data = _coerce(
-            spec, schema, parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-        )
+        data = _coerce(spec, schema, _form(request.body))
     elif media == "multipart/form-data":
         data = _coerce(spec, schema, _multipart(request))
     else:  # pragma: no cover - specs only declare the three above
@@ -61,16 +66,31 @@ def read_body(spec: Spec, operation: dict[str, Any], request: Request) -> dict[s
 
 def _json(raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = parse_json(raw)
+    except ValueError as exc:
         raise BodyError(f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BodyError("the body must be a JSON object")
     return data
 
 
+def _form(raw: bytes) -> dict[str, list[str]]:
+    try:
+        return parse_qs(
+            raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+        )
+    except ValueError:  # parse_qs: "Max number of fields exceeded"
+        raise BodyError(f"more than {MAX_FIELDS} fields") from None
+
+
 def _multipart(request: Request) -> dict[str, list[str]]:
-    header = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    content_type = request.headers.get("content-type", "")
+    boundary = _BOUNDARY.search(content_type)
+    # Counted before parsing: the email parser takes seconds over thousands of parts.
+    delimiter = b"--" + boundary.group(1).encode("latin-1") if boundary else b""
+    if delimiter and request.body.count(delimiter) > MAX_FIELDS + 1:
+        raise BodyError(f"more than {MAX_FIELDS} parts")
+    header = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
     message: Message = BytesParser(policy=HTTP).parsebytes(header + request.body)
     if not message.is_multipart():
         raise BodyError("malformed multipart body")
@@ -112,12 +132,15 @@ def _scalar(text: str) -> Any:
         return lowered == "true"
     if lowered in ("", "null"):
         return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            continue
-    return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text  # "nan" and "inf" are words, not numbers
 
 
 def _missing_field(message: str) -> str:

@@ -6,18 +6,21 @@ Described by specs/control.yaml; errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 import hmac
-import json
+import re
 from collections.abc import Callable, Mapping
+from itertools import islice
 from typing import Any
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.engine import TaskRecord
-from taskmock.core.tasks import InvalidTransition, TaskService
+from taskmock.core.clock import ClockRangeError, ManualClock
+from taskmock.core.engine import TaskRecord, observe
+from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import format_time
 from taskmock.errors import UnknownNameError, did_you_mean
 from taskmock.http.faults import Fault, FaultPlan
 from taskmock.http.journal import Journal
+from taskmock.http.jsondata import parse_json
 from taskmock.http.messages import Request, Response, json_response, problem
+from taskmock.http.paging import DEFAULT_PAGE, page_of
 from taskmock.http.routing import Route, Router
 from taskmock.resources import mocks_dir
 
@@ -26,6 +29,8 @@ __all__ = ["PREFIX", "ControlPlane"]
 PREFIX = "/__taskmock"
 ADMIN_HEADER = "x-taskmock-admin-token"
 Handler = Callable[[Request, Mapping[str, str]], Response]
+# Names of files the control plane serves: no quote, control character or path in them.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.mp4")
 
 
 class ControlPlane:
@@ -41,6 +46,8 @@ class ControlPlane:
         self.tasks = tasks
         self.journal = journal
         self.admin_token = admin_token
+        # Compared as bytes: headers arrive as latin-1 text of their bytes, the token as UTF-8.
+        self._admin_key = admin_token.encode() if admin_token is not None else None
         self.faults = faults or FaultPlan()
         self._sample = (mocks_dir() / "files" / "sample.mp4").read_bytes()
         table: list[tuple[str, str, Handler]] = [
@@ -84,9 +91,9 @@ class ControlPlane:
                 "No such control-plane route",
                 f"no route for {request.method} {request.path}; nearest: {nearest}",
             )
-        if self.admin_token and not request.path.startswith(PREFIX + "/files/"):
-            given = request.headers.get(ADMIN_HEADER, "")
-            if not hmac.compare_digest(given.encode(), self.admin_token.encode()):
+        if self._admin_key is not None and not request.path.startswith(PREFIX + "/files/"):
+            given = request.headers.get(ADMIN_HEADER, "").encode("latin-1", "replace")
+            if not hmac.compare_digest(given, self._admin_key):
                 return problem(
                     401,
                     "admin-token",
@@ -145,7 +152,10 @@ class ControlPlane:
                 f"the server runs a {clock.kind} clock; "
                 "start it with --clock manual to advance time",
             )
-        clock.advance(float(seconds))
+        try:
+            clock.advance(float(seconds))
+        except ClockRangeError as exc:
+            return problem(422, "clock-range", "Past the end of time", str(exc))
         return json_response(200, self._clock_body())
 
     def _api_body(
@@ -183,13 +193,16 @@ class ControlPlane:
             behaviour = self.tasks.behaviour(api)
         except UnknownNameError as exc:
             return problem(422, "unknown-name", "Unknown name", str(exc))
-        record = self.tasks.create(
-            api,
-            data.get("scenario"),
-            _owner(behaviour, data.get("owner")),
-            data.get("input"),
-            data.get("fields"),
-        )
+        try:
+            record = self.tasks.create(
+                api,
+                data.get("scenario"),
+                _owner(behaviour, data.get("owner")),
+                data.get("input"),
+                data.get("fields"),
+            )
+        except CapacityError as exc:
+            return problem(exc.status, "capacity", "Over a taskmock limit", str(exc))
         return json_response(
             201,
             self._summary(record, request, detail=True),
@@ -198,10 +211,31 @@ class ControlPlane:
 
     def _list(self, request: Request, params: Mapping[str, str]) -> Response:
         api = request.query_value("api")
+        apis = [api] if api is not None else list(self.tasks.behaviours)
         if api is not None:
             self.tasks.behaviour(api)
+        numbers = {}
+        for name in ("limit", "offset"):
+            text = request.query_value(name)
+            if text is not None and not (text.isascii() and text.isdigit() and len(text) < 10):
+                return problem(
+                    422, "invalid-query", "Invalid query", f"{name!r} must be an integer >= 0"
+                )
+            if text is not None:
+                numbers[name] = int(text)
+        page = page_of(numbers, ("limit", "offset"), DEFAULT_PAGE)
+        total = sum(self.tasks.count(name, None) for name in apis)
+        everything = (r for name in apis for r in self.tasks.visible(name, None))
+        chosen = islice(everything, page.offset, page.offset + page.limit)
+        links = page.links(request.base_url + request.path, request.query_string, total)
         return json_response(
-            200, {"tasks": [self._summary(r, request) for r in self.tasks.store.all(api)]}
+            200,
+            {
+                "tasks": [self._summary(r, request) for r in chosen],
+                "count": total,
+                "next": links["next"],
+                "previous": links["previous"],
+            },
         )
 
     def _inspect(self, request: Request, params: Mapping[str, str]) -> Response:
@@ -252,8 +286,13 @@ class ControlPlane:
         return Response(204)
 
     def _file(self, request: Request, params: Mapping[str, str]) -> Response:
-        if not params["name"].endswith(".mp4"):
-            return problem(404, "no-file", "No such file", "files are served as <name>.mp4")
+        if not _FILE_NAME.fullmatch(params["name"]):
+            return problem(
+                404,
+                "no-file",
+                "No such file",
+                "files are served as <name>.mp4, the name of letters, digits, '.', '_' and '-'",
+            )
         return Response(
             200,
             self._sample,
@@ -288,6 +327,10 @@ class ControlPlane:
                 )
         count, retry_after = numbers["count"], numbers["retry_after"]
         operation = data.get("operation")
+        if operation is not None and not isinstance(operation, str):
+            return problem(
+                422, "invalid-body", "Invalid body", "'operation' must be an operation id"
+            )
         if operation is not None and operation not in behaviour.operations:
             return problem(
                 422,
@@ -318,7 +361,7 @@ class ControlPlane:
         self, record: TaskRecord, request: Request, detail: bool = False
     ) -> dict[str, Any]:
         behaviour = self.tasks.behaviour(record.api)
-        view = self.tasks.view(record, request.base_url)
+        state = observe(record, self.tasks.clock.now()).state
         poll = next(op for op in behaviour.operations.values() if op.role == "poll")
         path = poll.path_for(record.id)
         summary: dict[str, Any] = {
@@ -326,21 +369,21 @@ class ControlPlane:
             "id": record.id,
             "scenario": record.scenario,
             "owner": record.owner,
-            "state": view.observation.state,
-            "terminal": view.observation.state in behaviour.lifecycle.terminal,
+            "state": state,
+            "terminal": state in behaviour.lifecycle.terminal,
             "created_at": format_time(record.created_at, "iso-ms"),
             "poll_path": path,
             "poll_url": request.base_url + path,
         }
         if detail:
             summary["timeline"] = self.tasks.timeline(record)
-            summary["body"] = view.body
+            summary["body"] = self.tasks.view(record, request.base_url).body
         return summary
 
 
 def _owner(behaviour: Any, owner: str | None) -> str | None:
-    # Accept either the bare token or a full header value ("Token abc"): both mean the token.
-    return behaviour.auth.owner(owner) or owner if owner else None
+    # A whole header value ("Token abc") or a bare token ("abc"): see AuthRule.owner_of.
+    return behaviour.auth.owner_of(owner) if owner else None
 
 
 def _no_task(params: Mapping[str, str]) -> Response:
@@ -351,8 +394,8 @@ def _json_object(request: Request) -> tuple[dict[str, Any], Response | None]:
     if not request.body:
         return {}, None
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = parse_json(request.body)
+    except ValueError as exc:
         return {}, problem(400, "malformed-json", "Malformed JSON", str(exc))
     if not isinstance(data, dict):
         return {}, problem(422, "invalid-body", "Invalid body", "the body must be a JSON object")

@@ -9,7 +9,17 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Journal", "JournalEntry"]
+__all__ = ["FIELD_LIMIT", "Journal", "JournalEntry"]
+
+#: How many characters of a path, query or problem an entry keeps (the rest is cut, marked "…"):
+#: the journal holds at most `limit` entries of bounded size, whatever clients send.
+FIELD_LIMIT = 1024
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= FIELD_LIMIT:
+        return text
+    return text[: FIELD_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,18 @@ class Journal:
     ) -> None:
         """Append an entry (its sequence number is assigned here)."""
         self._entries.append(
-            (next(self._seq), time, method, path, query, status, api, operation, task_id, problem)
+            (
+                next(self._seq),
+                time,
+                method[:32],
+                _cut(path),
+                _cut(query),
+                status,
+                api,
+                operation,
+                _cut(task_id),
+                _cut(problem),
+            )
         )  # deque.append and next(count) are atomic: no lock needed
 
     def __iter__(self) -> Iterator[JournalEntry]:

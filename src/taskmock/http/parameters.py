@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,18 +61,20 @@ def parameter_rules(spec: Spec, operation: Operation) -> tuple[ParameterRule, ..
     return tuple(rules.values())
 
 
+# Python's int() and float() also read "5_000", " 5000 ", "+5000" and other scripts' digits; a
+# parameter is an integer only when written as one (what a route converter like `[0-9]+` takes).
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
 def _typed(text: str, kind: Any) -> Any:
     kinds = kind if isinstance(kind, list) else [kind]
-    if "integer" in kinds:
-        try:
-            return int(text)
-        except ValueError:
-            pass
-    if "number" in kinds:
-        try:
-            return float(text)
-        except ValueError:
-            pass
+    if "integer" in kinds and _INTEGER.fullmatch(text) and len(text) < 300:
+        return int(text)
+    if "number" in kinds and _NUMBER.fullmatch(text) and len(text) < 300:
+        number = float(text)
+        if math.isfinite(number):
+            return number
     if "boolean" in kinds and text in ("true", "false"):
         return text == "true"
     return text

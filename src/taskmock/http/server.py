@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import cast
-from urllib.parse import unquote
 
 import httptools
 
@@ -214,9 +213,8 @@ class _Connection(asyncio.Protocol):
                 parsed = None
             path = (parsed.path if parsed else None) or b"/"
             query = (parsed.query if parsed else None) or b""
+        # Still percent-encoded: the router decodes each parameter once its segment matched.
         text = path.decode("utf-8", "replace")
-        if "%" in text:
-            text = unquote(text)
         host = self.headers.get("host")
         return Request(
             self.parser.get_method().decode("ascii", "replace"),

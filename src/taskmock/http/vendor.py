@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
+from taskmock.core.engine import TaskRecord, observe
 from taskmock.core.scenario import Behaviour, OperationBehaviour
-from taskmock.core.tasks import InvalidTransition, TaskService
+from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import render
 from taskmock.errors import UnknownNameError
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.faults import FaultPlan
-from taskmock.http.messages import JSON, Request, Response, json_response
+from taskmock.http.messages import JSON, Request, Response, json_response, problem
+from taskmock.http.paging import DEFAULT_PAGE, Page, page_of
 from taskmock.http.parameters import ParameterError, ParameterRule, parameter_rules, read_parameters
 from taskmock.http.routing import Match, Route, Router
 
@@ -34,6 +37,11 @@ class VendorRoute:
     def documents_400(self) -> bool:
         """Whether the spec lets this operation answer 400 (else bad query values are ignored)."""
         return "400" in self.operation.operation.raw.get("responses", {})
+
+    @cached_property
+    def parameter_names(self) -> frozenset[str]:
+        """The names of the declared path and query parameters."""
+        return frozenset(rule.name for rule in self.parameters)
 
 
 @dataclass
@@ -92,9 +100,10 @@ class VendorSurface:
         """Answer a matched vendor request: authenticate, then play the operation's role."""
         route = match.route.target
         behaviour = route.behaviour
-        owner = behaviour.auth.owner(request.headers.get(behaviour.auth.header_key))
-        if owner is None or (self.tokens is not None and owner not in self.tokens):
+        credential = behaviour.auth.credential(request.headers.get(behaviour.auth.header_key))
+        if credential is None or (self.tokens is not None and credential[1] not in self.tokens):
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
+        owner = credential[0]
         fault = self.faults.take(behaviour.api, route.operation.operation.operation_id)
         if fault is not None:
             return self._throttled(route, fault.retry_after)
@@ -123,6 +132,8 @@ class VendorSurface:
             return self._error(route, "bad-request", exc.detail, exc.field)
         except UnknownNameError as exc:
             return self._error(route, "bad-request", f"{SCENARIO_HEADER}: {exc}", SCENARIO_HEADER)
+        except CapacityError as exc:
+            return self._full(route, exc)
         view = self.tasks.view(record, request.base_url)
         body = render(
             route.operation.response, self.tasks.context(view.observation, request.base_url)
@@ -147,10 +158,11 @@ class VendorSurface:
     def _list(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        records = list(self.tasks.visible(route.behaviour.api, owner))
-        page = _page(records, values)
-        items = [self.tasks.view(r, request.base_url).body for r in page]
-        return self._listing(request, route, owner, items, len(records))
+        api = route.behaviour.api
+        page = self._page(route, values)
+        records = _slice(self.tasks.visible(api, owner), page)
+        items = [self.tasks.view(r, request.base_url).body for r in records]
+        return self._listing(request, route, owner, items, self.tasks.count(api, owner), page)
 
     def _cancel(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
@@ -189,9 +201,11 @@ class VendorSurface:
         op = route.operation
         try:
             data = read_body(route.behaviour.spec, op.operation.raw, request)
+            record = self.tasks.create_resource(route.behaviour.api, str(op.resource), owner, data)
         except BodyError as exc:
             return self._error(route, "bad-request", exc.detail, exc.field)
-        record = self.tasks.create_resource(route.behaviour.api, str(op.resource), owner, data)
+        except CapacityError as exc:
+            return self._full(route, exc)
         return self._render_for(request, route, record, op.response)
 
     def _fetch(
@@ -219,9 +233,9 @@ class VendorSurface:
         if not field_name:
             return None
         terminal = route.behaviour.lifecycle.terminal
-        for record in self.tasks.visible(route.behaviour.api, owner):
-            uses_it = str(record.input.get(field_name)) == str(resource_id)
-            if uses_it and self.tasks.view(record).observation.state not in terminal:
+        now = self.tasks.clock.now()
+        for record in self.tasks.users(route.behaviour.api, field_name, resource_id):
+            if record.owner in (None, owner) and observe(record, now).state not in terminal:
                 return record.id
         return None
 
@@ -229,9 +243,12 @@ class VendorSurface:
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         op = route.operation
-        records = list(self.tasks.visible_resources(route.behaviour.api, str(op.resource), owner))
-        items = [self._render_item(request, record, op.item) for record in _page(records, values)]
-        return self._listing(request, route, owner, items, len(records))
+        api, kind = route.behaviour.api, str(op.resource)
+        page = self._page(route, values)
+        records = _slice(self.tasks.visible_resources(api, kind, owner), page)
+        items = [self._render_item(request, record, op.item) for record in records]
+        total = self.tasks.count_resources(api, kind, owner)
+        return self._listing(request, route, owner, items, total, page)
 
     def _resource(self, route: VendorRoute, values: dict[str, Any], owner: str) -> Any:
         wanted = values.get(route.operation.param or "")
@@ -243,7 +260,7 @@ class VendorSurface:
     def _find(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        found = self._derived(request, route, values, owner)
+        found = self._derived(route, values, owner)
         if found is None:
             return self._error(route, "not-found", f"no {route.operation.field} {values}")
         return self._render_for(request, route, found, route.operation.response)
@@ -251,39 +268,28 @@ class VendorSurface:
     def _forget(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        found = self._derived(request, route, values, owner)
+        found = self._derived(route, values, owner)
         if found is None:
             return self._error(route, "not-found", f"no {route.operation.field} {values}")
         wanted = values.get(route.operation.param or "")
-        self.tasks.store.forget(route.behaviour.api, str(route.operation.field), wanted)
+        self.tasks.forget(route.behaviour.api, str(route.operation.field), wanted, owner)
         return self._empty(route, str(found.id))
 
     def _collect(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         op = route.operation
-        api, field_path = route.behaviour.api, str(op.field)
-        records = []
-        for record in self.tasks.visible(api, owner):
-            value = _dig(self.tasks.view(record, request.base_url).body, field_path)
-            if value not in (None, "", 0) and not self.tasks.store.forgotten(
-                api, field_path, value
-            ):
-                records.append(record)
-        items = [self._render_item(request, record, op.item) for record in _page(records, values)]
-        return self._listing(request, route, owner, items, len(records))
+        page = self._page(route, values)
+        carrying = list(self.tasks.carrying(route.behaviour.api, str(op.field), owner))
+        records = _slice(iter(carrying), page)
+        items = [self._render_item(request, record, op.item) for record in records]
+        return self._listing(request, route, owner, items, len(carrying), page)
 
-    def _derived(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
-    ) -> Any:
-        api, field_path = route.behaviour.api, str(route.operation.field)
+    def _derived(self, route: VendorRoute, values: dict[str, Any], owner: str) -> TaskRecord | None:
         wanted = values.get(route.operation.param or "")
-        if wanted in (None, "") or self.tasks.store.forgotten(api, field_path, wanted):
-            return None
-        for record in self.tasks.visible(api, owner):
-            if str(_dig(self.tasks.view(record, request.base_url).body, field_path)) == str(wanted):
-                return record
-        return None
+        return self.tasks.find_derived(
+            route.behaviour.api, str(route.operation.field), wanted, owner
+        )
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -298,11 +304,23 @@ class VendorSurface:
         observation = self.tasks.view(record, request.base_url).observation
         return render(template, self.tasks.context(observation, request.base_url))
 
+    def _page(self, route: VendorRoute, values: dict[str, Any]) -> Page:
+        return page_of(values, route.parameter_names, route.operation.page_size or DEFAULT_PAGE)
+
     def _listing(
-        self, request: Request, route: VendorRoute, owner: str, items: list[Any], total: int
+        self,
+        request: Request,
+        route: VendorRoute,
+        owner: str,
+        items: list[Any],
+        total: int,
+        page: Page,
     ) -> Outcome:
         stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
-        context = self.tasks.context(stand_in, request.base_url, items=items, total=total)
+        links = page.links(request.base_url + request.path, request.query_string, total)
+        context = self.tasks.context(
+            stand_in, request.base_url, items=items, total=total, links=links
+        )
         return self._answer(
             route, route.operation.status, render(route.operation.response, context)
         )
@@ -340,6 +358,15 @@ class VendorSurface:
             problem=f"{kind}: {detail}",
         )
 
+    def _full(self, route: VendorRoute, exc: CapacityError) -> Outcome:
+        """A limit of the mock itself (not the vendor's): an RFC 9457 problem says which."""
+        return Outcome(
+            problem(exc.status, "capacity", "Over a taskmock limit", str(exc)),
+            route.behaviour.api,
+            route.operation.operation.operation_id,
+            problem=f"capacity: {exc}",
+        )
+
     def _throttled(self, route: VendorRoute, retry_after: int) -> Outcome:
         answer = route.behaviour.errors["rate-limited"]
         response = json_response(answer.status, answer.render(retry_after=retry_after))
@@ -351,24 +378,5 @@ class VendorSurface:
         )
 
 
-def _page(records: list[Any], values: dict[str, Any]) -> list[Any]:
-    """One page by the spec's limit/offset or page/page_size parameters, when given."""
-    if "limit" in values or "offset" in values:
-        offset = int(values.get("offset", 0))
-        limit = values.get("limit")
-        return records[offset : offset + int(limit)] if limit is not None else records[offset:]
-    size = values.get("page_size")
-    if size is not None:
-        page = int(values.get("page", values.get("page_num", 0)))
-        first = (page - 1) * int(size) if "page" in values else page * int(size)  # page is 1-based
-        return records[max(first, 0) : max(first, 0) + int(size)]
-    return records
-
-
-def _dig(body: Any, dotted: str) -> Any:
-    """The value at a dotted path (`output_video.id`) in a rendered body, or None."""
-    for key in dotted.split("."):
-        if not isinstance(body, dict):
-            return None
-        body = body.get(key)
-    return body
+def _slice(records: Iterator[TaskRecord], page: Page) -> list[TaskRecord]:
+    return list(islice(records, page.offset, page.offset + page.limit))

@@ -1,0 +1,78 @@
+"""Pages of list answers: which slice a request asks for, and the links to its neighbours.
+
+Three styles, told apart by the parameters an operation declares: `limit`/`offset` (Django REST
+framework's LimitOffsetPagination), `page`/`page_size` (1-based) and `page_num`/`page_size`
+(0-based). A request that names no size gets the operation's default page; none may ask for more
+than `MAX_PAGE` items, so a list answer costs what is on its page, not what the store holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+__all__ = ["DEFAULT_PAGE", "MAX_PAGE", "Page", "page_of"]
+
+#: Items on a page when the request does not say (and the scenario file sets no `page-size`).
+DEFAULT_PAGE = 100
+#: The most items one page may hold, whatever the request asks.
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    """The slice [offset, offset + limit) of a listing, in one of the three styles."""
+
+    offset: int
+    limit: int
+    style: str  # "offset", "page" (1-based) or "page_num" (0-based)
+
+    def links(self, url: str, query: str, total: int) -> dict[str, str | None]:
+        """The URLs of the next and previous pages (None at either end), as DRF builds them:
+        the request's own query with the page parameters moved."""
+        following = self.offset + self.limit < total
+        if self.style == "offset":
+            return {
+                "next": _with(url, query, limit=self.limit, offset=self.offset + self.limit)
+                if following
+                else None,
+                "previous": None
+                if self.offset <= 0
+                else _with(url, query, limit=self.limit, offset=self.offset - self.limit)
+                if self.offset - self.limit > 0
+                else _with(url, query, limit=self.limit, offset=None),
+            }
+        first = 1 if self.style == "page" else 0
+        number = self.offset // self.limit + first
+        name = self.style
+        return {
+            "next": _with(url, query, **{name: number + 1}) if following else None,
+            "previous": None if number <= first else _with(url, query, **{name: number - 1}),
+        }
+
+
+def page_of(values: Mapping[str, Any], declared: Collection[str], default: int) -> Page:
+    """The page a request asks for, by the parameters the operation declares."""
+    default = min(default, MAX_PAGE)
+    if "limit" in declared or "offset" in declared:
+        limit = _positive(values.get("limit"), default)
+        return Page(max(int(values.get("offset") or 0), 0), limit, "offset")
+    size = _positive(values.get("page_size"), default)
+    if "page" in declared:
+        return Page((max(int(values.get("page") or 1), 1) - 1) * size, size, "page")
+    return Page(max(int(values.get("page_num") or 0), 0) * size, size, "page_num")
+
+
+def _positive(value: Any, default: int) -> int:
+    # DRF: a missing, zero or negative size means the default; a larger one is cut to the maximum.
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return min(value, MAX_PAGE)
+    return default
+
+
+def _with(url: str, query: str, **changes: Any) -> str:
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in changes]
+    pairs += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return f"{url}?{urlencode(pairs)}" if pairs else url
