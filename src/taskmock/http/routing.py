@@ -8,6 +8,7 @@ the path, never more: an unmatched request is as cheap as a refused one.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 # Paths up to this long are remembered (polls repeat a few short paths); longer ones are not.
 _REMEMBERED_PATH = 256
 # The nearest-route hint looks at no more of a path than this.
-_HINT_SEGMENTS, _HINT_SEGMENT_CHARS = 16, 64
+_HINT_CHARS = 512
 _UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
 
 
@@ -53,13 +54,6 @@ class Route(Generic[T]):
             last = match.end()
         return re.compile(pattern + re.escape(self.template[last:]) + "$")
 
-    @property
-    def segments(self) -> tuple[str | None, ...]:
-        """The template's path segments; None where a parameter stands."""
-        return tuple(
-            None if _PARAM.fullmatch(part) else part for part in self.template.strip("/").split("/")
-        )
-
 
 class Match(NamedTuple, Generic[T]):
     """A matched route and its path parameters (decoded)."""
@@ -81,7 +75,10 @@ class Router(Generic[T]):
             else:
                 self._literal[(route.method, route.template)] = route
         self._literal_paths = {template for _, template in self._literal}
-        self._shapes = [(route, route.segments) for route in self.routes]
+        self._by_start: dict[str, list[Route[T]]] = {}
+        for route in self.routes:
+            self._by_start.setdefault(route.template.split("{", 1)[0], []).append(route)
+        self._starts = sorted(self._by_start)
         # Routing is a pure function of (method, path): polls repeat the same few paths.
         self._remembered = lru_cache(maxsize=4096)(self._match)
 
@@ -128,27 +125,30 @@ class Router(Generic[T]):
     def nearest(self, method: str, path: str) -> str | None:
         """The route most like an unmatched request, as `METHOD /template`.
 
-        Templates with as many path segments come first (`/api/jobz/1/` is nearest to
-        `/api/jobs/{id}/`, not `/api/jobs/`); then the segments most alike (equal, under a
-        parameter, or sharing a start), then the same method. Only the first segments of a path,
-        and their first characters, are looked at: the hint costs the same for any path.
+        The routes whose literal start (the template up to its first parameter) shares the
+        longest beginning with the path; among them, templates with as many path segments first
+        (`/api/jobz/1/` is nearest to `/api/jobs/{id}/`, not `/api/jobs/`), then the same method.
+        Two binary searches and a few comparisons: the hint costs the same for any path.
         """
         if not self.routes:
             return None
-        parts = path.strip("/").split("/", _HINT_SEGMENTS)
-        count = len(parts) if len(parts) <= _HINT_SEGMENTS else -1
-        parts = [part[:_HINT_SEGMENT_CHARS] for part in parts[:_HINT_SEGMENTS]]
-
-        def score(shape: tuple[Route[T], tuple[str | None, ...]]) -> tuple[bool, float, bool]:
-            route, segments = shape
-            # Per segment: 2 when equal, 1 under a parameter, up to 2 for a literal sharing a start.
-            alike = sum(
-                1.0 if s is None else 2.0 if s == p else 2.0 * _common_start(s, p) / max(len(s), 1)
-                for s, p in zip(segments, parts, strict=False)
-            )
-            return (len(segments) == count, alike, route.method == method)
-
-        best = max(self._shapes, key=score)[0]
+        path = path[:_HINT_CHARS]
+        starts = self._starts
+        at = bisect.bisect_left(starts, path)
+        shared = max(
+            (_common_start(starts[i], path) for i in (at - 1, at) if 0 <= i < len(starts)),
+            default=0,
+        )
+        # Every literal start sharing that much lies in one run of the sorted list.
+        lead = path[:shared]
+        first = bisect.bisect_left(starts, lead)
+        last = bisect.bisect_right(starts, lead + "\U0010ffff")
+        candidates = [r for s in starts[first:last] for r in self._by_start[s]]
+        segments = path.strip("/").count("/")
+        best = max(
+            candidates or self.routes,
+            key=lambda r: (r.template.strip("/").count("/") == segments, r.method == method),
+        )
         return f"{best.method} {best.template}"
 
 

@@ -1,0 +1,88 @@
+"""Pages, owner indexes and values unique per task: the pieces that keep every answer cheap."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from taskmock.core.clock import ManualClock
+from taskmock.core.store import OwnerIndex
+from taskmock.core.tasks import TaskService
+from taskmock.core.template import leaf_templates, render_path
+from taskmock.http.paging import MAX_PAGE, Page, page_of
+
+
+def test_offset_pages_link_like_drf() -> None:
+    page = page_of({"offset": 100, "limit": 50}, {"limit", "offset"}, 100)
+    assert page == Page(100, 50, "offset")
+    links = page.links("http://h/api/jobs/", "limit=50&offset=100&x=1", 151)
+    assert links == {
+        "next": "http://h/api/jobs/?x=1&limit=50&offset=150",
+        "previous": "http://h/api/jobs/?x=1&limit=50&offset=50",
+    }
+    assert page_of({"offset": 50, "limit": 50}, {"limit", "offset"}, 100).links(
+        "http://h/", "", 100
+    ) == {"next": None, "previous": "http://h/?limit=50"}
+
+
+def test_a_missing_zero_or_huge_size_means_the_default_or_the_maximum() -> None:
+    assert page_of({}, {"limit", "offset"}, 100).limit == 100
+    assert page_of({"limit": 0}, {"limit", "offset"}, 100).limit == 100
+    assert page_of({"limit": 10**9}, {"limit", "offset"}, 100).limit == MAX_PAGE
+    assert page_of({"page_size": 5, "page_num": 2}, {"page_size", "page_num"}, 100).offset == 10
+    assert page_of({"page_size": 5, "page": 2}, {"page_size", "page"}, 100).offset == 5
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b", None]), st.booleans()), max_size=60),
+    st.sampled_from(["a", "b", None]),
+    st.integers(0, 70),
+    st.integers(1, 20),
+)
+def test_an_owner_index_pages_like_filtering_the_whole_list(
+    ops: list[tuple[str | None, bool]], owner: str | None, offset: int, limit: int
+) -> None:
+    index = OwnerIndex()
+    kept: list[tuple[str, str | None]] = []
+    for n, (who, remove_one) in enumerate(ops):
+        index.add("api", who, str(n))
+        kept.append((str(n), who))
+        if remove_one and kept:
+            key, whose = kept.pop(len(kept) // 2)
+            index.remove("api", whose, key)
+    visible = [k for k, who in kept if who in (None, owner)]
+    assert (
+        list(islice(index.iterate("api", owner), offset, offset + limit))
+        == (visible[offset : offset + limit])
+    )
+    assert index.count("api", owner) == len(visible)
+    assert list(index.iterate("api", None, everyone=True)) == [k for k, _ in kept]
+
+
+def test_unique_values_differ_for_every_task_of_an_api() -> None:
+    tasks = TaskService(ManualClock(), apis=("tensorpix", "hailuo"))
+    for _ in range(2000):
+        tasks.create("tensorpix")
+        tasks.create("hailuo")
+    tasks.clock.advance(3600)  # type: ignore[attr-defined]
+    outputs = [tasks.view(r).body["output_video"]["id"] for r in tasks.visible("tensorpix", None)]
+    files = [tasks.view(r).body["file_id"] for r in tasks.visible("hailuo", None)]
+    assert len(set(outputs)) == len(outputs)
+    assert len(set(files)) == len(files)
+    assert all(9000 <= v <= 999_999 for v in outputs)
+    assert all(len(f) == 15 for f in files)
+
+
+def test_a_path_is_rendered_without_the_rest_of_the_body_and_its_leaves_are_known() -> None:
+    tasks = TaskService(ManualClock(), apis=("tensorpix",))
+    behaviour = tasks.behaviour("tensorpix")
+    path = ("output_video", "id")
+    leaves = leaf_templates(behaviour.body, path, behaviour.templates)
+    assert [leaf["$"] for leaf in leaves if isinstance(leaf, dict)] == ["integer"]
+    record = tasks.create("tensorpix")
+    assert tasks.derived_value(record, "output_video.id") is None  # not finished
+    tasks.clock.advance(3600)  # type: ignore[attr-defined]
+    ctx = tasks.context(tasks.view(record).observation)
+    assert render_path(behaviour.body, path, ctx) == tasks.view(record).body["output_video"]["id"]
