@@ -104,6 +104,8 @@ def test_ctrl_c_stops_cleanly_and_requests_were_logged(
         (["--port", "99999"], "--port must be between 0 and 65535"),
         (["--api", "kokon"], "unknown API 'kokon'; did you mean 'kokoon'?"),
         (["--seed", "x"], "invalid int value: 'x'"),
+        (["--admin-token", ""], "--admin-token is empty"),
+        (["--token", "abc", "--token", ""], "--token is empty"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(args: list[str], fragment: str) -> None:

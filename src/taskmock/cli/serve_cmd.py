@@ -122,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--speed has no effect on a manual clock; use --clock scaled or wall")
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be between 0 and 65535")
+    # An unset shell variable ($TOKEN) gives an empty value: protection that protects nothing.
+    if args.admin_token == "":
+        raise UsageError("--admin-token is empty (an unset variable?); give a token or leave it out")
+    if args.token and "" in args.token:
+        raise UsageError("--token is empty (an unset variable?); give a token or leave it out")
     clock = make_clock(args.clock, args.speed)
     mock = MockApp(
         MockConfig(
