@@ -111,7 +111,8 @@ class TaskService:
             (api, name): CompiledBody(template, behaviour.templates)
             for api, behaviour in self.behaviours.items()
             for name, scenario in behaviour.scenarios.items()
-            if isinstance(template := behaviour.task_body(scenario), dict)
+            # A body that is itself an expression (`{$: ref}`) has no members to split: rendered.
+            if isinstance(template := behaviour.task_body(scenario), dict) and "$" not in template
         }
         # (id(record), base URL) -> (record, steps entered, fragments, whole body if it has no
         # per-instant member, size in bytes). Records are immutable (forcing makes a new one) and

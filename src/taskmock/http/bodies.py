@@ -33,8 +33,8 @@ class BodyError(Exception):
 
 def read_body(spec: Spec, operation: dict[str, Any], request: Request) -> dict[str, Any]:
     """The body as data, valid against the operation's request schema; BodyError otherwise."""
-    request_body = operation.get("requestBody")
-    if not request_body:
+    request_body = spec.resolve(operation.get("requestBody"))  # may be a $ref to requestBodies
+    if not isinstance(request_body, dict) or not request_body:
         return {}
     content = request_body.get("content", {})
     media = request.content_type or "application/json"
