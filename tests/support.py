@@ -12,7 +12,7 @@ from typing import Any
 from taskmock.cli.serve_cmd import _listen
 from taskmock.core.clock import ManualClock
 from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.server import HttpServer
+from taskmock.http.server import HttpServer, Limits
 
 
 @dataclass
@@ -71,12 +71,14 @@ class LiveMock:
         self._thread.join(timeout=10)
 
 
-def start_live_mock(config: MockConfig | None = None, app: MockApp | None = None) -> LiveMock:
+def start_live_mock(
+    config: MockConfig | None = None, app: MockApp | None = None, limits: Limits | None = None
+) -> LiveMock:
     """Start a mock (or `app`) on a free port of 127.0.0.1, manual clock unless configured otherwise."""
     app = app or MockApp(config or MockConfig(clock=ManualClock()))
     sock = _listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = HttpServer(app.handle, sock)
+    server = HttpServer(app.handle, sock, limits)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()  # the socket already listens: early requests wait in its backlog, no polling
     return LiveMock(app, f"http://127.0.0.1:{port}", server, thread)

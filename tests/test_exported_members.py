@@ -26,3 +26,13 @@ def test_module_declares_a_documented_public_surface(name: str) -> None:
         obj = getattr(module, member)
         if callable(obj):
             assert obj.__doc__, f"{name}.{member} has no docstring"
+
+
+PUBLIC = ["Spec", "__version__", "asgi_app", "httpx_transport", "load_api", "load_spec"]
+
+
+def test_the_package_exports_exactly_its_public_names_each_documented() -> None:
+    assert sorted(taskmock.__all__) == PUBLIC
+    for name in PUBLIC:
+        obj = getattr(taskmock, name)
+        assert not callable(obj) or obj.__doc__, f"taskmock.{name} has no docstring"

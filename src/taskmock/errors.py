@@ -3,7 +3,9 @@
 TaskmockError                 anything taskmock reports to a user instead of a traceback
 ├── SpecError                 a spec document cannot be read or is not a valid contract
 ├── UnknownNameError          an API, component or scenario name that does not exist
-└── UsageError                a command was called with arguments it cannot act on
+├── UsageError                a command was called with arguments it cannot act on
+└── MissingExtraError         a feature needs an optional dependency that is not installed
+                              (also an ImportError)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "MissingExtraError",
     "Problem",
     "SpecError",
     "TaskmockError",
@@ -66,6 +69,14 @@ class UnknownNameError(TaskmockError):
 
 class UsageError(TaskmockError):
     """A command-line call that cannot be carried out as given."""
+
+
+class MissingExtraError(TaskmockError, ImportError):
+    """A feature was used without the optional dependency (extra) it needs."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        self.feature, self.extra = feature, extra
+        super().__init__(f"{feature} needs the {extra!r} extra: pip install 'taskmock[{extra}]'")
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -7,16 +7,17 @@
         assert job.state == 2
 
 Configure with a marker, `@pytest.mark.taskmock(seed=7, clock="wall", speed=60,
-apis=["hailuo"], tokens=["abc"], allow_problems=True)`, or by overriding the `taskmock_config`
-fixture. One server per
-test session (so per pytest-xdist worker); every test gets a fresh mock on it, so tests never share
-tasks or clocks.
+apis=["hailuo"], tokens=["abc"], allow_problems=True, tls=True)`, or by overriding the
+`taskmock_config` fixture. One server per test session (so per pytest-xdist worker), and one HTTPS
+server once a test asks for `tls=True` (its CA bundle is `taskmock.ca_bundle`); every test gets a
+fresh mock, so tests never share tasks or clocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,26 +25,42 @@ import pytest
 from taskmock.core.clock import ManualClock, make_clock
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.testing import MockServer, Taskmock
+from taskmock.transports.tls import throwaway_ca
 
-__all__ = ["pytest_configure", "taskmock", "taskmock_config", "taskmock_server"]
+__all__ = [
+    "pytest_configure",
+    "taskmock",
+    "taskmock_config",
+    "taskmock_server",
+    "taskmock_tls_server",
+]
 
-_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems"}
+_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems", "tls"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the `taskmock` marker."""
     config.addinivalue_line(
         "markers",
-        "taskmock(seed=0, clock='manual', speed=1.0, apis=None, tokens=None, allow_problems=False):"
-        " "
-        "configure the taskmock fixture for this test",
+        "taskmock(seed=0, clock='manual', speed=1.0, apis=None, tokens=None, allow_problems=False,"
+        " tls=False): configure the taskmock fixture for this test",
     )
 
 
 @pytest.fixture(scope="session")
 def taskmock_server() -> Iterator[MockServer]:
-    """The session's HTTP server on 127.0.0.1 (pytest-httpserver, threaded)."""
+    """The session's HTTP server on 127.0.0.1 (the one `taskmock serve` runs, in a thread)."""
     server = MockServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def taskmock_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    """The session's HTTPS server, started for the first test marked `tls=True`: a throw-away CA
+    (needs taskmock[tls]) signed its certificate for localhost and 127.0.0.1."""
+    ca_bundle = Path(tmp_path_factory.mktemp("taskmock-tls")) / "ca.pem"
+    server = MockServer(tls=throwaway_ca(ca_bundle)).start()
     yield server
     server.stop()
 
@@ -79,9 +96,12 @@ def taskmock(
         config = replace(config, apis=tuple(options["apis"]))
     if "tokens" in options:
         config = replace(config, tokens=frozenset(options["tokens"]))
-    mock = taskmock_server.host(MockApp(config))
+    server = taskmock_server
+    if options.get("tls"):
+        server = request.getfixturevalue("taskmock_tls_server")
+    mock = server.host(MockApp(config))
     if options.get("allow_problems"):
         mock.allow_problems()
     yield mock
-    taskmock_server.release()
+    server.release()
     mock.check()

@@ -1,4 +1,4 @@
-"""taskmock in tests: a real HTTP server (pytest-httpserver) hosting a mock, and its test handle.
+"""taskmock in tests: the mock's own HTTP server in a thread, hosting a mock, and its test handle.
 
 The pytest plugin (`taskmock.pytest_plugin`) builds on this; it can also be used without pytest::
 
@@ -8,19 +8,19 @@ The pytest plugin (`taskmock.pytest_plugin`) builds on this; it can also be used
     mock.advance(600)
     ...
     server.stop()
+
+It is the server `taskmock serve` runs (`http/server.py`), so a test sees exactly what a user of
+`serve` sees; tools/bench_fixture.py measured it against pytest-httpserver (see ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
-import re
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-from pytest_httpserver import HTTPServer
-from werkzeug import Request as WerkzeugRequest
-from werkzeug import Response as WerkzeugResponse
 
 from taskmock.core.clock import ManualClock
 from taskmock.core.engine import TaskRecord
@@ -28,7 +28,9 @@ from taskmock.errors import TaskmockError
 from taskmock.http.app import MockApp
 from taskmock.http.faults import Fault
 from taskmock.http.journal import JournalEntry
-from taskmock.http.messages import Request, problem
+from taskmock.http.messages import Request, Response, problem
+from taskmock.http.server import HttpServer, Limits
+from taskmock.transports.tls import ServerTLS, https_base_urls
 
 __all__ = ["MockServer", "ServerProblems", "Task", "Taskmock"]
 
@@ -45,60 +47,72 @@ class ServerProblems(AssertionError):
 
 
 class MockServer:
-    """One real HTTP server on 127.0.0.1 whose answers come from whichever mock it hosts now."""
+    """One real HTTP server on 127.0.0.1 whose answers come from whichever mock it hosts now.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = HTTPServer(host=host, port=port, threaded=True)
+    With `tls` it serves HTTPS; `ca_bundle` is then the CA file clients must trust.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ServerTLS | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self._address = (host, port)
+        self._tls = tls
+        self._limits = limits
         self._app: MockApp | None = None
-        self._lock = threading.Lock()
-        self._server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
+        self._sock: socket.socket | None = None
+        self._server: HttpServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""  # the base URL, without a trailing slash, once started
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The CA bundle that signed the server's certificate (with TLS), else None."""
+        return self._tls.ca_bundle if self._tls else None
 
     def start(self) -> MockServer:
-        """Start serving (in a background thread)."""
-        self._server.start()
+        """Start serving (in a background thread); requests wait in the backlog until it runs."""
+        sock = socket.create_server(self._address, backlog=2048)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        handle = https_base_urls(self._handle) if self._tls else self._handle
+        context = self._tls.context if self._tls else None
+        self._server = HttpServer(handle, sock, self._limits, tls=context)
+        self._sock = sock
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"{'https' if self._tls else 'http'}://{shown}:{port}"
+        self._thread = threading.Thread(target=self._server.run, name="taskmock", daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server.is_running():
+        if self._server is not None and self._thread is not None:
             self._server.stop()
-
-    @property
-    def url(self) -> str:
-        """The base URL, without a trailing slash."""
-        return self._server.url_for("/").rstrip("/")
+            self._thread.join(timeout=10)
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._thread = self._sock = None
 
     def host(self, app: MockApp) -> Taskmock:
         """Answer with `app` from now on; returns the handle tests use."""
-        with self._lock:
-            self._app = app
-        self._server.clear_log()
-        return Taskmock(app, self.url)
+        self._app = app
+        return Taskmock(app, self.url, self.ca_bundle)
 
     def release(self) -> None:
         """Stop answering with the current mock (requests then get 503)."""
-        with self._lock:
-            self._app = None
-        self._server.clear_log()
+        self._app = None
 
-    def _handle(self, incoming: WerkzeugRequest) -> WerkzeugResponse:
-        app = self._app
+    def _handle(self, request: Request) -> Response:
+        app = self._app  # one read: a test may release it meanwhile
         if app is None:
-            answer = problem(
+            return problem(
                 503, "no-mock", "No mock is active", "the taskmock fixture is not in use"
             )
-        else:
-            headers = {key.lower(): value for key, value in incoming.headers.items()}
-            query = incoming.query_string.decode("latin-1")
-            # The path as sent, still percent-encoded (werkzeug's `path` is decoded).
-            raw = str(incoming.environ.get("RAW_URI") or incoming.path).split("?", 1)[0]
-            answer = app.handle(
-                Request(incoming.method, raw, query, headers, incoming.get_data(), self.url)
-            )
-        response = WerkzeugResponse(answer.body, status=answer.status)
-        for name, value in answer.headers:
-            response.headers[name] = value
-        return response
+        return app.handle(request)
 
 
 @dataclass(frozen=True)
@@ -137,9 +151,10 @@ class Task:
 class Taskmock:
     """What a test holds: the mock's URL, valid credentials, tasks, time and the request journal."""
 
-    def __init__(self, app: MockApp, url: str) -> None:
+    def __init__(self, app: MockApp, url: str, ca_bundle: Path | None = None) -> None:
         self.app = app
         self.url = url
+        self.ca_bundle = ca_bundle  # with tls=True: the CA file to trust (e.g. SSL_CERT_FILE)
         self.allowed_problems = False
 
     # --- where and how to call it --------------------------------------------------------------

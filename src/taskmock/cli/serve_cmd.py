@@ -7,9 +7,12 @@ import asyncio
 import errno
 import gc
 import json
+import shutil
 import socket
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from taskmock.core.clock import make_clock
@@ -18,6 +21,7 @@ from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
 from taskmock.http.server import HttpServer
 from taskmock.resources import available_apis
+from taskmock.transports.tls import ServerTLS, https_base_urls, own_certificate, throwaway_ca
 
 __all__ = ["register"]
 
@@ -60,6 +64,20 @@ def register(commands: Any) -> None:
         "--admin-token", help=f"require this token in {ADMIN_HEADER} on the control plane"
     )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+    tls = serve.add_argument_group("HTTPS")
+    tls.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a throw-away CA and certificate for localhost and 127.0.0.1 "
+        "(needs taskmock[tls]); prints the CA bundle's path and how to trust it",
+    )
+    tls.add_argument(
+        "--tls-ca-out", metavar="PATH", help="write the throw-away CA bundle here (implies --tls)"
+    )
+    tls.add_argument(
+        "--tls-cert", metavar="PEM", help="serve HTTPS with your own certificate chain instead"
+    )
+    tls.add_argument("--tls-key", metavar="PEM", help="its private key (if not in --tls-cert)")
     serve.set_defaults(run=run)
 
 
@@ -80,7 +98,28 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _banner(mock: MockApp, base: str) -> str:
+def _tls(args: argparse.Namespace) -> tuple[ServerTLS | None, Path | None]:
+    """The TLS context asked for, and a temporary folder to remove when the server stops."""
+    if args.tls_key and not args.tls_cert:
+        raise UsageError("--tls-key needs --tls-cert")
+    if args.tls_cert:
+        if args.tls or args.tls_ca_out:
+            raise UsageError("--tls-cert serves your certificate; --tls and --tls-ca-out make one")
+        key = Path(args.tls_key) if args.tls_key else None
+        return own_certificate(Path(args.tls_cert), key), None
+    if args.tls_ca_out:
+        return throwaway_ca(Path(args.tls_ca_out)), None
+    if args.tls:
+        folder = Path(tempfile.mkdtemp(prefix="taskmock-tls-"))
+        try:
+            return throwaway_ca(folder / "ca.pem"), folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    return None, None
+
+
+def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
     """What to paste: per API, a create call on the vendor route and a poll of the task it makes."""
     tasks = mock.tasks
     lines = [
@@ -101,11 +140,11 @@ def _banner(mock: MockApp, base: str) -> str:
         if create is not None:
             body = json.dumps(create.example, separators=(",", ":"))
             lines.append(
-                f"curl -s -X POST {base}{create.operation.path} {auth} "
+                f"{curl} -X POST {base}{create.operation.path} {auth} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
         next_id = behaviour.make_id(tasks.seed, tasks.store.peek(api))
-        lines += [f"curl -s {auth} {base}{poll.path_for(next_id)}", ""]
+        lines += [f"{curl} {auth} {base}{poll.path_for(next_id)}", ""]
     admin = f" -H '{ADMIN_HEADER}: <token>'" if mock.config.admin_token else ""
     lines.append(
         f"control plane{admin}: {base}{PREFIX}/tasks, /clock, /clock/advance, /reset, /requests "
@@ -124,9 +163,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--port must be between 0 and 65535")
     # An unset shell variable ($TOKEN) gives an empty value: protection that protects nothing.
     if args.admin_token == "":
-        raise UsageError("--admin-token is empty (an unset variable?); give a token or leave it out")
+        raise UsageError("--admin-token is empty (an unset variable?): give one or leave it out")
     if args.token and "" in args.token:
         raise UsageError("--token is empty (an unset variable?); give a token or leave it out")
+    tls, temporary = _tls(args)
+    try:
+        return _serve(args, tls)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, tls: ServerTLS | None) -> int:
     clock = make_clock(args.clock, args.speed)
     mock = MockApp(
         MockConfig(
@@ -140,13 +188,19 @@ def run(args: argparse.Namespace) -> int:
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    base = f"http://{shown}:{port}"
+    base = f"{'https' if tls else 'http'}://{shown}:{port}"
     log = RequestLog(sys.stderr)
-    if args.quiet:
-        server = HttpServer(mock.handle, sock)
-    else:
-        server = HttpServer(_logged(mock, log).handle, sock, on_refusal=log.add)
-    print(_banner(mock, base), flush=True)
+    handle = mock.handle if args.quiet else _logged(mock, log).handle
+    server = HttpServer(
+        https_base_urls(handle) if tls else handle,
+        sock,
+        on_refusal=None if args.quiet else log.add,
+        tls=tls.context if tls else None,
+    )
+    curl = f"curl -s --cacert {tls.ca_bundle}" if tls and tls.ca_bundle else "curl -s"
+    print(_banner(mock, base, curl), flush=True)
+    if tls and tls.ca_bundle:
+        print("", *tls.trust_lines(), sep="\n", flush=True)
     # The loaded specs and scenarios live as long as the process: keep them out of the cyclic
     # collector, whose full passes over them stalled every connection for about 20 ms.
     gc.freeze()

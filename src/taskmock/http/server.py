@@ -19,6 +19,7 @@ import http
 import logging
 import signal
 import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
@@ -306,8 +307,10 @@ class HttpServer:
         sock: socket.socket,
         limits: Limits | None = None,
         on_refusal: Callable[[str], None] | None = None,
+        tls: ssl.SSLContext | None = None,  # HTTPS (transports.tls: the CA, and https URLs)
     ) -> None:
         """`on_refusal` hears, one line each, of the requests refused before reaching `handle`."""
+        self.tls = tls
         self.handle = handle
         self.on_refusal = on_refusal
         self.sock = sock
@@ -326,7 +329,7 @@ class HttpServer:
         self._stopped = asyncio.Event()
         if self._stop_requested:  # stop() came before the loop existed
             self._stopped.set()
-        server = await loop.create_server(lambda: _Connection(self), sock=self.sock)
+        server = await loop.create_server(lambda: _Connection(self), sock=self.sock, ssl=self.tls)
         sweep = loop.call_later(self.limits.idle_timeout, self._sweep)
         try:
             await self._stopped.wait()

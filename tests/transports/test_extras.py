@@ -1,0 +1,59 @@
+"""Without its extras taskmock still imports and serves; a feature that needs one names it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+# Run in a fresh interpreter where httpx, trustme and uvicorn cannot be imported.
+WITHOUT_EXTRAS = """
+import sys
+for name in ("httpx", "trustme", "uvicorn"):
+    sys.modules[name] = None  # `import name` now fails as if it were not installed
+"""
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_taskmock_imports_and_its_asgi_app_and_fixture_work_without_extras() -> None:
+    done = python("""
+        import asyncio
+        import taskmock, taskmock.pytest_plugin, taskmock.testing, taskmock.cli.main
+        from taskmock.errors import MissingExtraError
+        app = taskmock.asgi_app()
+        try:
+            taskmock.httpx_transport()
+        except MissingExtraError as error:
+            print(error)
+        server = taskmock.testing.MockServer().start()
+        server.stop()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "taskmock.httpx_transport() needs the 'httpx' extra: pip install 'taskmock[httpx]'"
+    )
+
+
+def test_serve_tls_without_the_extra_exits_2_naming_it() -> None:
+    done = python("""
+        from taskmock.cli.main import main
+        sys.exit(main(["serve", "--port", "0", "--tls"]))
+    """)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "taskmock: error: TLS with a throw-away certificate needs the 'tls' extra: "
+        "pip install 'taskmock[tls]'"
+    )
