@@ -7,9 +7,11 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from taskmock.cli.serve_cmd import _listen
+from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import ManualClock
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.server import HttpServer, Limits
@@ -98,3 +100,21 @@ def assert_conforms(api: str, operation_id: str, reply: Reply) -> None:
         reply.body,
     )
     assert found == [], [str(v) for v in found]
+
+
+# The bundled catalog, as the tests name its files.
+API_NAMES: tuple[str, ...] = bundled_catalog().names
+
+
+def spec_path(name: str) -> Path:
+    """The bundled spec of an API, or the control plane's (`control`)."""
+    if name == "control":
+        return bundled_catalog().control_spec()
+    return bundled_catalog().entry(name).spec
+
+
+def scenario_path(name: str) -> Path:
+    """The bundled scenario file of an API."""
+    scenario = bundled_catalog().entry(name).scenario
+    assert scenario is not None
+    return scenario

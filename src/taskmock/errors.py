@@ -1,7 +1,10 @@
 """The one exception tree of taskmock.
 
 TaskmockError                 anything taskmock reports to a user instead of a traceback
-├── SpecError                 a spec document cannot be read or is not a valid contract
+├── DocumentError             a document is unreadable or breaks its rules (file:line: pointer)
+│   ├── SpecError             a spec document cannot be read or is not a valid contract
+│   ├── ScenarioError         a scenario file describes behaviour its spec does not allow
+│   └── CatalogError          a catalog folder is malformed, or two define the same API
 ├── UnknownNameError          an API, component or scenario name that does not exist
 ├── UsageError                a command was called with arguments it cannot act on
 └── MissingExtraError         a feature needs an optional dependency that is not installed
@@ -15,8 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "CatalogError",
+    "DocumentError",
     "MissingExtraError",
     "Problem",
+    "ScenarioError",
     "SpecError",
     "TaskmockError",
     "UnknownNameError",
@@ -57,6 +63,10 @@ class SpecError(DocumentError):
 
 class ScenarioError(DocumentError):
     """A scenario file is unreadable or describes behaviour its spec does not allow."""
+
+
+class CatalogError(DocumentError):
+    """A catalog folder is malformed, or an API name is defined by two of them."""
 
 
 class UnknownNameError(TaskmockError):

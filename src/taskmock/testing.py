@@ -160,10 +160,11 @@ class Taskmock:
     # --- where and how to call it --------------------------------------------------------------
 
     def base_url(self, api: str | None = None) -> str:
-        """The base URL to configure a client with (every API is served on the same port)."""
-        if api is not None:
-            self.app.tasks.behaviour(api)
-        return self.url
+        """The base URL to configure a client with: the server's, or `api`'s own (`…/<api>` for
+        an API not served at its root paths; every API is served on the same port)."""
+        if api is None:
+            return self.url
+        return self.url + self.app.tasks.behaviour(api).base_path
 
     def token(self, api: str) -> str:
         """A valid `Authorization` value for `api`, e.g. `Token 3f9c...`."""
@@ -206,9 +207,7 @@ class Taskmock:
         return [self._task(record) for record in self.app.tasks.store.all(api)]
 
     def _task(self, record: TaskRecord) -> Task:
-        behaviour = self.app.tasks.behaviour(record.api)
-        poll = next(op for op in behaviour.operations.values() if op.role == "poll")
-        path = poll.path_for(record.id)
+        path = self.app.tasks.behaviour(record.api).poll_path(record.id)
         return Task(record.api, record.id, path, self.url + path, self)
 
     def fail(self, task: Task) -> Task:

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from taskmock.cli.main import main
-from taskmock.resources import spec_path
+from tests.support import API_NAMES, spec_path
 
 
 def test_list_shows_apis_operations_and_lifecycles(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,16 +26,14 @@ def test_list_shows_apis_operations_and_lifecycles(capsys: pytest.CaptureFixture
     assert "Processing -> Success, Fail" in out
 
 
-def test_validate_defaults_to_the_four_bundled_documents(
+def test_validate_defaults_to_every_document_of_the_bundled_catalog(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["specs", "validate"]) == 0
     out = capsys.readouterr().out
-    assert [line.rsplit("/", 1)[-1] for line in out.splitlines()] == [
-        "kokoon.yaml: ok",
-        "tensorpix.yaml: ok",
-        "hailuo.yaml: ok",
-        "control.yaml: ok",
+    assert [line.rsplit("/", 2)[-2:] for line in out.splitlines()] == [
+        ["specs", "control.yaml: ok"],
+        *([folder, f"{api}.yaml: ok"] for api in API_NAMES for folder in ("specs", "mocks")),
     ]
 
 

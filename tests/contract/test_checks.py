@@ -21,8 +21,7 @@ from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.faults import Fault
 from taskmock.http.messages import Request, Response
-from taskmock.resources import API_NAMES
-from tests.support import LiveMock, start_live_mock
+from tests.support import API_NAMES, LiveMock, start_live_mock
 
 Mutation = Callable[[dict[str, Any], int], dict[str, Any]]
 

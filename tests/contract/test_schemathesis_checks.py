@@ -18,8 +18,7 @@ from taskmock.checks.lifecycle import ERROR, Poll, lifecycle_findings
 from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
-from taskmock.resources import spec_path
-from tests.support import LiveMock, start_live_mock
+from tests.support import LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,8 @@ import pytest
 
 from taskmock.core.clock import ManualClock
 from taskmock.http.app import MockConfig
-from taskmock.resources import spec_path
 from tests.conftest import REPO_ROOT
-from tests.support import LiveMock, start_live_mock
+from tests.support import LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 

@@ -21,13 +21,13 @@ from hypothesis.stateful import (
 
 from taskmock.checks.lifecycle import Poll, lifecycle_findings
 from taskmock.checks.schema import response_violations
-from taskmock.core import tasks as tasks_module
+from taskmock.core.catalog import Catalog
 from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour, load_behaviour_file
+from taskmock.core.scenario import load_behaviour
 from taskmock.core.tasks import InvalidTransition
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request
-from taskmock.resources import API_NAMES, scenario_path, spec_path
+from tests.support import API_NAMES, scenario_path, spec_path
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
 
@@ -37,13 +37,16 @@ class TaskLifecycles(RuleBasedStateMachine):
 
     tasks = Bundle("tasks")
     apis: tuple[str, ...] = API_NAMES
+    catalogs: tuple[Path, ...] = ()
 
     @initialize(data=st.data(), seed=st.integers(0, 2**16))
     def start(self, data: st.DataObject, seed: int) -> None:
         # One API per run keeps the polls dense enough to see a state from the inside.
         api = data.draw(st.sampled_from(self.apis))
         self.api = api
-        self.app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), seed=seed))
+        self.app = MockApp(
+            MockConfig(apis=(api,), catalogs=self.catalogs, clock=ManualClock(), seed=seed)
+        )
         self.clock = self.app.tasks.clock
         self.histories: dict[tuple[str, str], list[Poll]] = {}
 
@@ -64,8 +67,8 @@ class TaskLifecycles(RuleBasedStateMachine):
     def poll(self, task: tuple[str, str]) -> None:
         api, task_id = task
         behaviour = BEHAVIOURS[api]
-        op = next(o for o in behaviour.operations.values() if o.role == "poll")
-        path, _, query = op.path_for(task_id).partition("?")
+        op = behaviour.poll
+        path, _, query = behaviour.poll_path(task_id).partition("?")
         response = self.app.handle(
             Request("GET", path, query, {"authorization": behaviour.auth.example})
         )
@@ -114,16 +117,20 @@ def test_the_machine_catches_a_mock_whose_progress_runs_backwards(
     text = scenario_path("tensorpix").read_text()
     forward = "{ $: progress, state: 1, from: 0, to: 1, round: 4 }"
     assert forward in text
-    broken_file = tmp_path / "tensorpix.yaml"
-    broken_file.write_text(
-        text.replace(forward, "{ $: progress, state: 1, from: 1, to: 0, round: 4 }")
+    # A catalog of its own: a copy of TensorPix whose progress runs backwards.
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "mocks").mkdir()
+    (tmp_path / "specs" / "brokenpix.yaml").write_text(spec_path("tensorpix").read_text())
+    (tmp_path / "mocks" / "brokenpix.yaml").write_text(
+        text.replace(forward, "{ $: progress, state: 1, from: 1, to: 0, round: 4 }").replace(
+            "api: tensorpix", "api: brokenpix"
+        )
     )
-    broken = load_behaviour_file(broken_file, spec_path("tensorpix"))
-    monkeypatch.setattr(tasks_module, "load_behaviour", lambda api: broken)
-    monkeypatch.setitem(BEHAVIOURS, "tensorpix", broken)
+    monkeypatch.setitem(BEHAVIOURS, "brokenpix", Catalog([tmp_path]).behaviour("brokenpix"))
 
     class OnlyTensorpix(TaskLifecycles):
-        apis = ("tensorpix",)
+        apis = ("brokenpix",)
+        catalogs = (tmp_path,)
 
     # No shrinking: the failure is expected, its smallest form is not the point.
     quick = settings(TestTaskLifecycles.settings, phases=[Phase.generate], database=None)

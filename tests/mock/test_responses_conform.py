@@ -14,7 +14,7 @@ from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request, Response
-from taskmock.resources import API_NAMES
+from tests.support import API_NAMES
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
 SCENARIOS = [(api, name) for api, b in BEHAVIOURS.items() for name in b.scenarios]

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from taskmock.core.catalog import Catalog
 from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import load_behaviour, load_behaviour_file
 from taskmock.errors import ScenarioError, UnknownNameError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request
-from taskmock.resources import API_NAMES, available_apis, scenario_path, spec_path
+from tests.support import API_NAMES, scenario_path, spec_path
 
 
 @pytest.mark.parametrize("api", API_NAMES)
@@ -140,37 +141,26 @@ def test_unknown_api_and_scenario_names() -> None:
         load_behaviour("tensorpix").scenario("slow_queue")
 
 
-def test_a_fourth_api_needs_only_a_spec_and_a_scenario_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import taskmock.resources as resources
-    from taskmock.core import scenario as scenario_module
-
+def test_a_fourth_api_needs_only_a_spec_and_a_scenario_file(tmp_path: Path) -> None:
     specs, mocks = tmp_path / "specs", tmp_path / "mocks"
     specs.mkdir()
     mocks.mkdir()
-    for name in ("hailuo", "control"):
-        (specs / f"{name}.yaml").write_text(spec_path(name).read_text())
     (specs / "acme.yaml").write_text(
         spec_path("hailuo").read_text().replace("title: Hailuo video", "title: Acme")
     )
     (mocks / "acme.yaml").write_text(
         scenario_path("hailuo").read_text().replace("api: hailuo", "api: acme")
     )
-    (mocks / "scenario.schema.yaml").write_text(
-        (scenario_path("hailuo").parent / "scenario.schema.yaml").read_text()
+    catalog = Catalog([tmp_path])
+    assert "acme" in catalog.names
+    assert catalog.behaviour("acme").spec.title.startswith("Acme")
+    # Its paths are hailuo's: served under /acme only, unless hailuo is not loaded.
+    app = MockApp(MockConfig(apis=("acme",), catalogs=(tmp_path,), clock=ManualClock()))
+    record = app.tasks.create("acme")
+    reply = app.handle(Request("GET", f"/task/{record.id}", "", {"authorization": "Bearer t"}))
+    assert reply.status == 200
+    assert reply.json()["status"] == "Preparing"
+    prefixed = app.handle(
+        Request("GET", f"/acme/task/{record.id}", "", {"authorization": "Bearer t"})
     )
-    monkeypatch.setattr(resources, "specs_dir", lambda: specs)
-    monkeypatch.setattr(resources, "mocks_dir", lambda: mocks)
-    monkeypatch.setattr(scenario_module, "mocks_dir", lambda: mocks)
-    scenario_module._load_bundled.cache_clear()
-    try:
-        assert "acme" in available_apis()
-        assert load_behaviour("acme").spec.title.startswith("Acme")
-        app = MockApp(MockConfig(apis=("acme",), clock=ManualClock()))
-        record = app.tasks.create("acme")
-        reply = app.handle(Request("GET", f"/task/{record.id}", "", {"authorization": "Bearer t"}))
-        assert reply.status == 200
-        assert reply.json()["status"] == "Preparing"
-    finally:
-        scenario_module._load_bundled.cache_clear()
+    assert prefixed.body == reply.body

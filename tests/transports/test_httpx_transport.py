@@ -14,7 +14,7 @@ import pytest
 import taskmock
 from taskmock.errors import MissingExtraError
 from taskmock.http.server import Limits
-from taskmock.resources import available_apis
+from tests.support import API_NAMES
 
 TOKEN = {"Authorization": "Token abc123"}
 JOB = {"ml_models": [44], "input_video": 8801}
@@ -89,7 +89,7 @@ def test_any_host_and_scheme_reach_the_mock_which_links_back_to_it(url: str, bas
 
 def test_with_no_argument_it_builds_every_api_on_a_manual_clock_as_serve_does() -> None:
     mock = taskmock.httpx_transport().mock
-    assert list(mock.tasks.behaviours) == list(available_apis())
+    assert list(mock.tasks.behaviours) == list(API_NAMES)
     assert (mock.tasks.clock.kind, mock.tasks.seed) == ("manual", 0)
     assert taskmock.asgi_app().mock.tasks.clock.kind == "manual"
 

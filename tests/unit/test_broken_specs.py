@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from taskmock.core.validation import validate_file
-from taskmock.resources import spec_path
+from tests.support import spec_path
 
 
 def _write_variant(tmp_path: Path, api: str, old: str, new: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
 from taskmock.core.spec import load_api
-from taskmock.resources import API_NAMES
+from tests.support import API_NAMES
 
 
 def _machine(**overrides: Any) -> dict[str, Any]:

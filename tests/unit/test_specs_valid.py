@@ -10,8 +10,8 @@ import pytest
 
 from taskmock.core.spec import load_api
 from taskmock.core.validation import iter_examples, validate_file
-from taskmock.resources import API_NAMES, spec_path
 from tests.conftest import FIXTURES, REPO_ROOT
+from tests.support import API_NAMES, spec_path
 
 ALL_DOCUMENTS = (*API_NAMES, "control")
 SEEDS = FIXTURES / "seeds"

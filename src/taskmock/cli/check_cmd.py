@@ -11,8 +11,9 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from taskmock.cli.options import add_catalog_option, catalog_from
+from taskmock.core.catalog import bundled_catalog
 from taskmock.errors import UsageError
-from taskmock.resources import available_apis
 
 if TYPE_CHECKING:
     from taskmock.checks.runner import HttpTarget
@@ -31,7 +32,10 @@ def register(commands: Any) -> None:
         "unknown id). Read-only unless --create. Exit 0 conformant, 1 violations, 2 usage error or "
         "unreachable host.",
     )
-    check.add_argument("--api", required=True, help=f"one of {', '.join(available_apis())}")
+    check.add_argument(
+        "--api", required=True, help=f"one of {', '.join(bundled_catalog().names)}, or yours"
+    )
+    add_catalog_option(check)
     check.add_argument("--base-url", required=True, help="e.g. https://backend.tensorpix.ai")
     check.add_argument(
         "--token", help="the credential, bare or as the header value (default: $TASKMOCK_TOKEN)"
@@ -70,9 +74,8 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that `taskmock serve` does not pay for what only `check` needs.
     from taskmock.checks.report import as_json, as_junit, human_lines
     from taskmock.checks.runner import HttpTarget, Unreachable, run_checks
-    from taskmock.core.scenario import load_behaviour
 
-    behaviour = load_behaviour(args.api)
+    behaviour = catalog_from(args).behaviour(args.api)
     token = args.token or os.environ.get("TASKMOCK_TOKEN")
     if not token:
         raise UsageError(

@@ -15,12 +15,13 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from taskmock.cli.options import add_catalog_option
+from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
 from taskmock.http.server import HttpServer
-from taskmock.resources import available_apis
 from taskmock.transports.tls import ServerTLS, https_base_urls, own_certificate, throwaway_ca
 
 __all__ = ["register"]
@@ -39,8 +40,10 @@ def register(commands: Any) -> None:
         "--api",
         action="append",
         metavar="NAME",
-        help=f"serve only this API (repeatable; default all: {', '.join(available_apis())})",
+        help="serve only this API (repeatable; default every API of the catalogs: "
+        f"{', '.join(bundled_catalog().names)} and yours)",
     )
+    add_catalog_option(serve)
     serve.add_argument(
         "--clock",
         choices=("wall", "manual", "scaled"),
@@ -136,15 +139,14 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
         create = next(
             (op for op in behaviour.operations.values() if op.role == "create" and op.example), None
         )
-        poll = next(op for op in behaviour.operations.values() if op.role == "poll")
         if create is not None:
             body = json.dumps(create.example, separators=(",", ":"))
             lines.append(
-                f"{curl} -X POST {base}{create.operation.path} {auth} "
+                f"{curl} -X POST {base}{behaviour.base_path}{create.operation.path} {auth} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
         next_id = behaviour.make_id(tasks.seed, tasks.store.peek(api))
-        lines += [f"{curl} {auth} {base}{poll.path_for(next_id)}", ""]
+        lines += [f"{curl} {auth} {base}{behaviour.poll_path(next_id)}", ""]
     admin = f" -H '{ADMIN_HEADER}: <token>'" if mock.config.admin_token else ""
     lines.append(
         f"control plane{admin}: {base}{PREFIX}/tasks, /clock, /clock/advance, /reset, /requests "
@@ -179,6 +181,7 @@ def _serve(args: argparse.Namespace, tls: ServerTLS | None) -> int:
     mock = MockApp(
         MockConfig(
             apis=tuple(args.api) if args.api else None,
+            catalogs=tuple(args.catalog),
             clock=clock,
             seed=args.seed,
             admin_token=args.admin_token,

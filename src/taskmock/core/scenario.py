@@ -24,7 +24,7 @@ from taskmock.core.source import SourceDocument, load_document, pointer_of
 from taskmock.core.spec import Operation, Spec, load_spec
 from taskmock.core.template import template_problems
 from taskmock.errors import DocumentError, Problem, ScenarioError, UnknownNameError, did_you_mean
-from taskmock.resources import available_apis, mocks_dir, scenario_path, spec_path
+from taskmock.resources import mocks_dir
 
 __all__ = [
     "AuthRule",
@@ -182,6 +182,21 @@ class Behaviour:
     select: tuple[tuple[Mapping[str, Any], str], ...]
     scenarios: Mapping[str, Scenario]
     default_scenario: str
+    root: bool = True  # also served at the spec's own paths, not only under /<api>
+
+    @property
+    def base_path(self) -> str:
+        """Where the API's paths start on a mock: "" at the root, else "/<api>"."""
+        return "" if self.root else f"/{self.api}"
+
+    @property
+    def poll(self) -> OperationBehaviour:
+        """The operation that polls one task."""
+        return next(op for op in self.operations.values() if op.role == "poll")
+
+    def poll_path(self, task_id: Any) -> str:
+        """The path (with query) that polls a task on a mock."""
+        return self.base_path + self.poll.path_for(task_id)
 
     def scenario(self, name: str | None) -> Scenario:
         """A scenario by name (the default when None); UnknownNameError otherwise."""
@@ -231,20 +246,17 @@ def _schema_validator() -> Draft202012Validator:
 
 
 def load_behaviour(api: str) -> Behaviour:
-    """Load the bundled scenario file of `api`, checked against the bundled spec."""
-    known = available_apis()
-    if api not in known:
-        raise UnknownNameError("API", api, known)
-    return _load_bundled(api)
+    """Load how the mock plays an API of the bundled catalog, checked against its spec."""
+    from taskmock.core.catalog import bundled_catalog
+
+    return bundled_catalog().behaviour(api)
 
 
-@cache
-def _load_bundled(api: str) -> Behaviour:
-    return load_behaviour_file(scenario_path(api))
-
-
-def load_behaviour_file(path: str | Path, spec_file: str | Path | None = None) -> Behaviour:
-    """Load a scenario file; its spec is `spec_file` or the bundled `specs/<api>.yaml`."""
+def load_behaviour_file(
+    path: str | Path, spec_file: str | Path | None = None, *, name: str | None = None
+) -> Behaviour:
+    """Load a scenario file, checked against its spec: `spec_file`, or the catalog's own
+    `specs/<api>.yaml` beside the file's `mocks/` folder. With `name`, its `api` must be that."""
     try:
         source = load_document(path)
     except DocumentError as exc:
@@ -253,8 +265,13 @@ def load_behaviour_file(path: str | Path, spec_file: str | Path | None = None) -
     if problems:
         raise ScenarioError(problems)
     data = source.data
+    if name is not None and data["api"] != name:
+        raise ScenarioError(
+            [source.problem("/api", f"the file is {name}.yaml, so api must be {name!r}")]
+        )
+    spec_file = spec_file or Path(path).resolve().parent.parent / "specs" / f"{data['api']}.yaml"
     try:
-        spec = load_spec(spec_file or spec_path(data["api"]))
+        spec = load_spec(spec_file)
         lifecycles = spec.lifecycles
     except DocumentError as exc:
         raise ScenarioError([source.problem("/api", f"cannot load its spec: {exc}")]) from None
@@ -445,4 +462,5 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         select=tuple((rule["input"], rule["scenario"]) for rule in data.get("select", [])),
         scenarios=scenarios,
         default_scenario=default,
+        root=bool(data.get("root", True)),
     )

@@ -17,7 +17,7 @@ from taskmock.core.formats import FORMATS
 from taskmock.core.lifecycle import Lifecycle, parse_lifecycle
 from taskmock.core.source import SourceDocument, escape_pointer, load_document, resolve_ref
 from taskmock.errors import SpecError, UnknownNameError
-from taskmock.resources import available_apis, spec_path
+from taskmock.resources import specs_dir
 
 __all__ = ["HTTP_METHODS", "Operation", "Spec", "load_api", "load_spec", "standalone_schema"]
 
@@ -202,8 +202,9 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def load_api(name: str) -> Spec:
-    """Load the bundled spec of an API by name (kokoon, tensorpix, hailuo, ...) or `control`."""
-    known = (*available_apis(), "control")
-    if name not in known:
-        raise UnknownNameError("API", name, known)
-    return load_spec(spec_path(name))
+    """Load the spec of a bundled API by name, or the control plane's (`control`)."""
+    if name == "control":
+        return load_spec(specs_dir() / "control.yaml")
+    from taskmock.core.catalog import bundled_catalog
+
+    return bundled_catalog().spec(name)

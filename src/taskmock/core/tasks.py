@@ -8,10 +8,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from taskmock.core.catalog import Catalog, bundled_catalog
 from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
 from taskmock.core.lifecycle import EMPTY_VALUES
-from taskmock.core.scenario import Behaviour, load_behaviour
+from taskmock.core.scenario import Behaviour
 from taskmock.core.store import InMemoryTaskStore
 from taskmock.core.template import (
     CompiledBody,
@@ -23,7 +24,6 @@ from taskmock.core.template import (
     render_path,
 )
 from taskmock.errors import TaskmockError, UnknownNameError
-from taskmock.resources import available_apis
 
 __all__ = [
     "FRAGMENT_CACHE_BYTES",
@@ -82,14 +82,18 @@ class TaskService:
         seed: int = 0,
         apis: tuple[str, ...] | None = None,
         capacity: Capacity | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.clock = clock
         self.seed = seed
         self.capacity = capacity or Capacity()
+        self.catalog = catalog or bundled_catalog()
         self.store = InMemoryTaskStore()
         self._stored_input = 0
-        names = apis if apis is not None else available_apis()
-        self.behaviours: dict[str, Behaviour] = {name: load_behaviour(name) for name in names}
+        names = apis if apis is not None else self.catalog.names
+        self.behaviours: dict[str, Behaviour] = {
+            name: self.catalog.behaviour(name) for name in names
+        }
         # Values derived from tasks that requests look tasks up by (find, forget, collect roles):
         # (field path, the templates that can produce it, or () when only rendering tells).
         self._derived: dict[str, list[tuple[str, tuple[str, ...], list[Any]]]] = {
@@ -379,7 +383,12 @@ class TaskService:
         """A render context for templates of the observed task's API."""
         behaviour = self.behaviours[observation.record.api]
         return RenderContext(
-            observation, behaviour.time_format, base_url, behaviour.templates, **extra
+            observation,
+            behaviour.time_format,
+            base_url,
+            behaviour.templates,
+            base_path=behaviour.base_path,
+            **extra,
         )
 
     def ephemeral(self, api: str, task_id: Any, owner: str | None) -> Observation:

@@ -17,7 +17,8 @@ the observed task; everything else is copied, with its children rendered. The ex
   `{$: integer, min: A, max: B, salt: S}`: stable pseudo-random values from the task's seed;
   with `unique: true`, digits and integers differ between any two tasks of the API (the n-th task
   takes the n-th value of a fixed permutation of the range), so they can serve as resource ids.
-- `{$: format, template: "{base_url}/x/{id}"}`: a string with id, state, api and base_url.
+- `{$: format, template: "{base_url}/x/{id}"}`: a string with id, state, api, base_url (the
+  mock's) and api_url (where the API's paths start: base_url, or base_url/<api>).
 - `{$: ref, name: N}`: a named template from the file's `templates`.
 - `{$: items}`, `{$: count}`: in list responses, the rendered tasks and how many there are.
 - `{$: page-link, which: next|previous}`: in list responses, the URL of the next or previous page
@@ -80,6 +81,7 @@ class RenderContext:
     items: list[Any] | None = None
     total: int | None = None  # list responses: all matching tasks, when items is one page
     links: Mapping[str, str | None] = field(default_factory=dict)  # list responses: next, previous
+    base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
 
     @property
     def record(self) -> Any:
@@ -261,6 +263,7 @@ def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
         "state": ctx.observation.state,
         "api": ctx.record.api,
         "base_url": ctx.base_url,
+        "api_url": ctx.base_url + ctx.base_path,
     }
     return str(t["template"]).format_map(values)
 

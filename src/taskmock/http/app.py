@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from taskmock.core.catalog import Catalog
 from taskmock.core.clock import Clock, ManualClock
 from taskmock.core.tasks import Capacity, TaskService
 from taskmock.http.control import PREFIX, ControlPlane
@@ -28,11 +30,14 @@ _CONTROL_PATHS = PREFIX + "/"
 class MockConfig:
     """How to build a mock: which APIs, which clock, which seed, an optional admin token.
 
+    `catalogs`: folders of users' APIs (`specs/<api>.yaml` and `mocks/<api>.yaml`), added to the
+    bundled ones and to those named by `TASKMOCK_CATALOG`. `apis`: play only these.
     `tokens`: accept only these credentials on vendor routes (the bare tokens; default: any
     well-formed one). `capacity`: how many tasks and how much input the mock keeps.
     """
 
     apis: tuple[str, ...] | None = None
+    catalogs: tuple[str | Path, ...] = ()
     clock: Clock | None = None
     seed: int = 0
     admin_token: str | None = None
@@ -54,8 +59,9 @@ class MockApp:
     def __init__(self, config: MockConfig | None = None) -> None:
         config = config or MockConfig()
         self.config = config
+        self.catalog = Catalog.from_environment(config.catalogs)
         self.tasks = TaskService(
-            config.clock or ManualClock(), config.seed, config.apis, config.capacity
+            config.clock or ManualClock(), config.seed, config.apis, config.capacity, self.catalog
         )
         self.journal = Journal(config.journal_limit)
         self.faults = FaultPlan()

@@ -22,7 +22,7 @@ from taskmock.http.jsondata import parse_json
 from taskmock.http.messages import Request, Response, json_response, problem
 from taskmock.http.paging import DEFAULT_PAGE, page_of
 from taskmock.http.routing import Route, Router
-from taskmock.resources import mocks_dir
+from taskmock.resources import sample_file
 
 __all__ = ["PREFIX", "ControlPlane"]
 
@@ -49,7 +49,7 @@ class ControlPlane:
         # Compared as bytes: headers arrive as latin-1 text of their bytes, the token as UTF-8.
         self._admin_key = admin_token.encode() if admin_token is not None else None
         self.faults = faults or FaultPlan()
-        self._sample = (mocks_dir() / "files" / "sample.mp4").read_bytes()
+        self._sample = sample_file().read_bytes()
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/health", self._health),
             ("GET", "/clock", self._clock),
@@ -362,8 +362,7 @@ class ControlPlane:
     ) -> dict[str, Any]:
         behaviour = self.tasks.behaviour(record.api)
         state = observe(record, self.tasks.clock.now()).state
-        poll = next(op for op in behaviour.operations.values() if op.role == "poll")
-        path = poll.path_for(record.id)
+        path = behaviour.poll_path(record.id)
         summary: dict[str, Any] = {
             "api": record.api,
             "id": record.id,

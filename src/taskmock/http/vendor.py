@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -12,7 +13,7 @@ from taskmock.core.engine import TaskRecord, observe
 from taskmock.core.scenario import Behaviour, OperationBehaviour
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import render
-from taskmock.errors import UnknownNameError
+from taskmock.errors import CatalogError, Problem, UnknownNameError
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.faults import FaultPlan
 from taskmock.http.messages import JSON, Request, Response, json_response, problem
@@ -23,6 +24,7 @@ from taskmock.http.routing import Match, Route, Router
 __all__ = ["Outcome", "VendorSurface"]
 
 SCENARIO_HEADER = "x-taskmock-scenario"
+_PARAMETER = re.compile(r"\{[^}/]+\}")
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,7 @@ class VendorSurface:
         self.tasks = tasks
         self.tokens = tokens
         self.faults = faults or FaultPlan()
-        routes = [
-            Route(
-                op.operation.method,
-                op.operation.path,
-                VendorRoute(behaviour, op, parameter_rules(behaviour.spec, op.operation)),
-            )
-            for behaviour in tasks.behaviours.values()
-            for op in behaviour.operations.values()
-        ]
-        self.router: Router[VendorRoute] = Router(routes)
+        self.router: Router[VendorRoute] = Router(_routes(tasks.behaviours.values()))
         self._roles: dict[str, Callable[[Request, VendorRoute, dict[str, Any], str], Outcome]] = {
             "create": self._create,
             "poll": self._poll,
@@ -376,6 +369,37 @@ class VendorSurface:
         return Outcome(
             response, route.behaviour.api, op, problem=f"rate-limited: retry after {retry_after} s"
         )
+
+
+def _routes(behaviours: Iterable[Behaviour]) -> list[Route[VendorRoute]]:
+    """Every operation under its API's prefix (`/<api>/…`), and at its own path for the APIs
+    served at the root; two APIs answering the same root route is a CatalogError."""
+    prefixed: list[Route[VendorRoute]] = []
+    rooted: dict[tuple[str, str], Route[VendorRoute]] = {}
+    problems = []
+    for behaviour in behaviours:
+        for op in behaviour.operations.values():
+            target = VendorRoute(behaviour, op, parameter_rules(behaviour.spec, op.operation))
+            method, path = op.operation.method, op.operation.path
+            prefixed.append(Route(method, f"/{behaviour.api}{path}", target))
+            if not behaviour.root:
+                continue
+            key = (method, _PARAMETER.sub("{}", path))
+            if key in rooted:
+                other = rooted[key].target.behaviour.api
+                problems.append(
+                    Problem(
+                        str(behaviour.spec.source.file),
+                        op.operation.pointer,
+                        f"{method} {path} is served at the root by {other} too; "
+                        f"set `root: false` in mocks/{behaviour.api}.yaml (it stays at "
+                        f"/{behaviour.api}{path})",
+                    )
+                )
+            rooted[key] = Route(method, path, target)
+    if problems:
+        raise CatalogError(problems)
+    return [*rooted.values(), *prefixed]
 
 
 def _slice(records: Iterator[TaskRecord], page: Page) -> list[TaskRecord]:
