@@ -6,9 +6,22 @@ Under an ASGI server (uvicorn) that per-request machinery cost more than the moc
 ARCHITECTURE.md for the figures. Connection handling stays with well-kept parts: the llhttp parser
 (httptools), the event loop (uvloop, asyncio where it is missing) and asyncio's transports.
 
-What it does: keep-alive and HTTP/1.0, pipelining in order, chunked request bodies,
-`Expect: 100-continue`, HEAD, back-pressure (stops reading while a client does not read), limits on
-header and body size (431, 413), an idle timeout, and a 400 for anything that is not HTTP.
+What it does: keep-alive and HTTP/1.0, pipelining in order, chunked request bodies (trailers are
+read and ignored), `Expect: 100-continue` (HTTP/1.1 only), HEAD, and back-pressure: it stops reading
+while a client does not read its answers, and answers held requests, or a refusal queued behind
+them, only as the client reads. `Upgrade` is ignored (HTTP/1.1 only: the request and its body are
+read and answered as usual). Every refusal is an RFC 9457 problem followed by a close: 400 for what
+is not HTTP, a missing Host on HTTP/1.1 or a repeated one; 408 for a request that arrives too
+slowly; 413 for a body, or one chunk's declared size, over the limit; 431 for a head over the limit;
+501 for a transfer coding other than chunked; 505 for HTTP/0.9 and HTTP/2.0 request lines.
+
+Time limits (`Limits`, checked by `HttpServer.sweep` once a second): a request head must arrive
+within 10 s of its first byte; a body within 10 s plus a second per 16 KiB received, so a body
+that keeps up 16 KiB/s is never cut (16 MB: about 17 minutes) and one byte every few seconds is;
+a connection with no input and no output progress for 5 s is closed (a client reading a long
+answer slowly is making progress). On `stop()` the listening socket closes, idle connections close
+at once, answers already written are sent for up to 5 s, and requests not yet answered get a 503.
+Log lines built here (`on_refusal`) have their non-printable characters escaped (`printable`).
 """
 
 from __future__ import annotations
@@ -17,8 +30,10 @@ import asyncio
 import contextlib
 import http
 import logging
+import math
 import signal
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,9 +44,15 @@ from urllib.parse import unquote
 
 import httptools
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 from taskmock.http.messages import Request, Response, problem
 
-__all__ = ["HttpServer", "Limits"]
+__all__ = ["HttpServer", "Limits", "printable"]
 
 log = logging.getLogger("taskmock")
 
@@ -40,11 +61,22 @@ Handler = Callable[[Request], Response]  # what the server calls for each reques
 
 @dataclass(frozen=True)
 class Limits:
-    """What a client may send, and how long an idle connection stays open."""
+    """What a client may send, how fast, and how long a connection may do nothing."""
 
     max_body: int = 16 * 1024 * 1024  # uploads to a mock need not be real videos
-    max_head: int = 64 * 1024  # request line and headers together
-    idle_timeout: float = 5.0  # a connection silent for one to two of these is closed
+    max_head: int = 64 * 1024  # request line, headers and trailers together
+    idle_timeout: float = 5.0  # no input and no output progress for this long: closed
+    head_timeout: float = 10.0  # a request's line and headers, from its first byte
+    body_timeout: float = 10.0  # a body gets this long, plus a second per `min_body_rate` bytes
+    min_body_rate: int = 16 * 1024  # bytes a second a body keeps up beyond `body_timeout`
+    drain_timeout: float = 5.0  # on stop: how long clients get to read answers already written
+    backlog: int = 2048  # connections the kernel queues before they are accepted
+
+    def __post_init__(self) -> None:
+        if min(self.max_body, self.max_head, self.min_body_rate, self.backlog) <= 0:
+            raise ValueError("limits must be positive")
+        if min(self.idle_timeout, self.head_timeout, self.body_timeout, self.drain_timeout) <= 0:
+            raise ValueError("timeouts must be positive")
 
 
 _STATUS_LINES: dict[int, bytes] = {
@@ -54,11 +86,26 @@ _STATUS_LINES: dict[int, bytes] = {
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # The Connection header line of an answer: none (HTTP/1.1 persists), keep-alive, or close.
 _PERSISTENT, _KEEP_ALIVE, _CLOSE = b"", b"connection: keep-alive\r\n", b"connection: close\r\n"
+_NEVER = math.inf  # the deadline of a connection between requests
+_HEADER_CACHE_BYTES = 1024 * 1024  # header blocks kept for reuse, about this much memory in all
+_HEADER_BLOCK_CACHED = 2048  # longer blocks (a rare, long header) are built for each answer
 
 
 def _status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
     return line if line is not None else f"HTTP/1.1 {status} \r\n".encode()
+
+
+def printable(text: str) -> str:
+    """`text` with each non-printable character (CR, LF, ESC, bidi controls…) written as its
+    Python escape, so a log line stays one line and cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _unavailable(request: Request | None = None) -> Response:
+    return problem(503, "unavailable", "Server stopping", "taskmock is shutting down")
 
 
 class _Dates:
@@ -88,20 +135,39 @@ class _Connection(asyncio.Protocol):
         self.base_url = ""
         self.url = b""
         self.headers: dict[str, str] = {}
+        self.fields = self.headers  # where header lines go: the headers, or apart (trailers)
         self.body: list[bytes] = []
         self.head_size = 0
         self.body_size = 0
-        self.closing = False
-        # Requests received while the client was not reading our answers, answered on resume.
+        self.connection = _PERSISTENT  # the Connection line of the answer to the current request
+        self.keep_open = _PERSISTENT  # that line for HTTP/1.1 keep-alive: close once stopping
+        self.parsing = True  # input is read; not once a refusal is queued or the connection closes
+        self.closing = False  # no more answers are written
+        # Requests received while the client was not reading our answers, answered on resume,
+        # and a refusal to send after them.
         self.waiting: deque[tuple[Request, bytes]] | None = None
-        # Bumped on every read; the idle sweep closes a connection it sees unchanged twice running.
+        self.refusal: Response | None = None
+        # The head of a request that asked to upgrade, parsed again without `Upgrade`.
+        self.replay: bytes | None = None
+        # Where a chunk began in the body, while its size line may still be checked.
+        self.chunk_start = 0
+        self.chunk_open = False
+        # The request in progress must have arrived by then (plus body_size / min_body_rate).
+        self.deadline = _NEVER
+        # Bumped on every read and when a paused client reads again; the sweep compares.
         self.activity = 0
-        self.swept_at = -1
+        self.seen_activity = 0
+        self.seen_queued = -1
+        self.quiet_since = server.now
+        self.fd = -1  # the socket's, to ask the kernel how much of our output is still queued
 
     # --- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is not None and fcntl is not None:
+            self.fd = sock.fileno()
         local = transport.get_extra_info("sockname")
         if isinstance(local, tuple):
             host = f"[{local[0]}]" if ":" in str(local[0]) else str(local[0])
@@ -109,20 +175,47 @@ class _Connection(asyncio.Protocol):
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.server.connections.discard(self)
         self.closing = True
+        self.parsing = False
+        self.server.forget(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.closing:
+        if not self.parsing:
             return  # dropped unread (see `close`); the activity count stays, so the sweep ends it
         self.activity += 1
+        self._feed(data)
+        if self.chunk_open and self.parsing:
+            self._check_chunk_size(data)
+
+    def _feed(self, data: bytes | memoryview) -> None:
+        while True:
+            try:
+                self.parser.feed_data(data)
+                return
+            except httptools.HttpParserUpgrade as exc:
+                rest = memoryview(data)[exc.args[0] :]
+                if not self._read_without_upgrade():
+                    return
+                data = rest  # a loop, not recursion: a read may hold many such requests
+            except httptools.HttpParserError as exc:  # also wraps _Refused from our callbacks
+                if self.parsing:
+                    self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
+                return
+
+    def _read_without_upgrade(self) -> bool:
+        """After a request asking to upgrade: parse its head again without `Upgrade`, so its body
+        is read and it is answered as usual (we speak only HTTP/1.1). Whether to go on."""
+        replay, self.replay = self.replay, None
+        if replay is None:  # CONNECT: it was answered, and what follows is a tunnel we do not offer
+            self.close()
+            return False
         try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.close()  # the request was answered; what follows is not HTTP/1.1
-        except httptools.HttpParserError as exc:  # also wraps _Refused from our callbacks
-            if not self.closing:
+            self.parser.feed_data(replay)
+        except httptools.HttpParserError as exc:
+            if self.parsing:
                 self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
+            return False
+        return self.parsing
 
     def pause_writing(self) -> None:
         # The client stopped reading: hold the requests already received, read no more.
@@ -132,13 +225,19 @@ class _Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        self.activity += 1  # the client read
         waiting, self.waiting = self.waiting, None
         while waiting and not self.closing:
             self.answer(*waiting.popleft())
             if self.held_back():  # fell behind again: the rest keeps waiting, in order
                 self.waiting = waiting  # (nothing newer: reading is paused)
                 return
-        if self.transport is not None and not self.closing:
+        if self.closing:
+            return
+        if self.refusal is not None:
+            self.respond(self.refusal, _CLOSE)
+            self.close()
+        elif self.transport is not None:
             self.transport.resume_reading()
 
     def held_back(self) -> bool:
@@ -149,10 +248,11 @@ class _Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.url = b""
-        self.headers = {}
+        self.headers = self.fields = {}
         self.body = []
         self.head_size = 0
         self.body_size = 0
+        self.deadline = self.server.head_deadline
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -160,33 +260,118 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._grow_head(len(name) + len(value) + 4)
-        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        key = name.decode("latin-1").lower()
+        if key in self.fields:
+            self._repeated(key, value.decode("latin-1"))
+        else:
+            self.fields[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        declared = self.headers.get("content-length", "")
+        headers = self.headers
+        if self.parser.should_keep_alive() and "connection" not in headers:
+            self.connection = self.keep_open  # plain HTTP/1.1: the only version that persists so
+            if "host" not in headers:
+                self._stop(400, "bad-host", "Bad Host header", "HTTP/1.1 requires a Host header")
+        else:
+            self._settle_connection()
+        if "transfer-encoding" in headers:
+            self._read_chunked(headers["transfer-encoding"])
+        declared = headers.get("content-length", "")
         if declared.isdigit():
             self._check_body(int(declared))
-        if self.headers.get("expect", "").lower() == "100-continue" and self.transport:
-            self.transport.write(_CONTINUE)
+        if "expect" in headers:
+            self._expect(headers["expect"])
+        if "upgrade" in headers:
+            self._ignore_upgrade()
+        self.deadline = self.server.body_deadline
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
         self._check_body(self.body_size)
         self.body.append(body)
 
+    def on_chunk_header(self) -> None:
+        self.chunk_start = self.body_size
+        self.chunk_open = True
+
+    def on_chunk_complete(self) -> None:
+        self.chunk_open = False
+
     def on_message_complete(self) -> None:
+        self.deadline = _NEVER
+        if self.replay is not None:
+            return  # its body is read when its head is parsed again (see `_read_without_upgrade`)
         request = self._request()
         self.url = b""  # a refusal before the next request begins names no stale target
-        if not self.parser.should_keep_alive():
-            connection = _CLOSE
-        elif "connection" in self.headers and self.parser.get_http_version() == "1.0":
-            connection = _KEEP_ALIVE  # an HTTP/1.0 client asked; it must hear the answer
-        else:
-            connection = _PERSISTENT
+        connection = self.connection
         if self.waiting is not None:
             self.waiting.append((request, connection))
         else:
             self.answer(request, connection)
+            if connection is _CLOSE:
+                raise _Refused  # read nothing after it (the parser would, once we are stopping)
+
+    # --- what the head says ------------------------------------------------------------------
+
+    def _settle_connection(self) -> None:
+        """The Connection line for a request that is not plain HTTP/1.1 keep-alive; refuse the
+        versions we do not speak, and HTTP/1.1 without a Host."""
+        version = self.parser.get_http_version()
+        if version not in ("1.1", "1.0"):
+            detail = f"HTTP/{version}: this server speaks HTTP/1.1 and HTTP/1.0"
+            self._stop(505, "version-not-supported", "HTTP version not supported", detail)
+        if not self.parser.should_keep_alive():
+            self.connection = _CLOSE
+        elif version == "1.0":  # an HTTP/1.0 client asked to keep alive; it must hear the answer
+            self.connection = _KEEP_ALIVE if self.keep_open is _PERSISTENT else _CLOSE
+        else:
+            self.connection = self.keep_open
+        if version == "1.1" and "host" not in self.headers:
+            self._stop(400, "bad-host", "Bad Host header", "HTTP/1.1 requires a Host header")
+
+    def _repeated(self, name: str, value: str) -> None:
+        """A header line whose name came before in this head (or its trailers)."""
+        if self.fields is not self.headers:
+            return  # a trailer: kept apart from the header fields, and never read
+        if name == "host":
+            self._stop(400, "bad-host", "Bad Host header", "a request has one Host header")
+        elif name == "transfer-encoding":  # the codings add up (RFC 9112 §6.1)
+            self.headers[name] += ", " + value
+        else:
+            self.headers[name] = value
+
+    def _read_chunked(self, codings: str) -> None:
+        # llhttp refuses codings that do not end with chunked; we decode no other.
+        if codings.strip().lower() != "chunked":
+            detail = f"only chunked request bodies are read, not {codings!r}"
+            self._stop(501, "not-implemented", "Transfer coding not implemented", detail)
+        self.fields = {}  # trailers go apart: they never replace a header field
+
+    def _expect(self, expectation: str) -> None:
+        # Only to HTTP/1.1 clients (RFC 9110 §10.1.1), and never ahead of answers still held.
+        if (
+            expectation.lower() == "100-continue"
+            and self.waiting is None
+            and self.transport is not None
+            and self.parser.get_http_version() == "1.1"
+        ):
+            self.transport.write(_CONTINUE)
+
+    def _ignore_upgrade(self) -> None:
+        """llhttp treats a request with `Upgrade` as the last one, its body as the new protocol.
+        We speak only HTTP/1.1 (RFC 9110 §7.8 lets a server ignore `Upgrade`): keep the head, to
+        parse it again without `Upgrade` once the parser stops (see `_read_without_upgrade`)."""
+        method = self.parser.get_method()
+        if not self.parser.should_upgrade() or method == b"CONNECT":
+            return
+        version = self.parser.get_http_version().encode()
+        lines = [b"%s %s HTTP/%s\r\n" % (method, self.url, version)]
+        lines += [
+            f"{name}: {value}\r\n".encode("latin-1")
+            for name, value in self.headers.items()
+            if name not in ("upgrade", "expect")  # 100 Continue, when due, was sent already
+        ]
+        self.replay = b"".join(lines) + b"\r\n"
 
     # --- answering ---------------------------------------------------------------------------
 
@@ -248,16 +433,20 @@ class _Connection(asyncio.Protocol):
     def refuse(self, status: int, slug: str, title: str, detail: str = "") -> None:
         """Answer a request that never reached the handler, then close the connection.
 
-        Requests held back before it are answered first: answers keep the order of requests.
+        Nothing more is parsed. Requests held back before it keep their turn, and back-pressure
+        holds: the refusal is queued behind them and sent once the client has read their answers.
         """
-        held, self.waiting = self.waiting, None
-        while held and not self.closing:
-            self.answer(*held.popleft())
-        self.respond(problem(status, slug, title, detail), _CLOSE)
-        self.close()
+        self.parsing = False
+        self.deadline = _NEVER
+        refusal = problem(status, slug, title, detail)
+        if self.waiting is not None:
+            self.refusal = refusal
+        else:
+            self.respond(refusal, _CLOSE)
+            self.close()
         if self.server.on_refusal is not None:
             target = self.url.decode("latin-1", "replace")[:200] or "-"
-            self.server.on_refusal(f"refused {target} {status} {title}: {detail}")
+            self.server.on_refusal(printable(f"refused {target} {status} {title}: {detail}"))
 
     def close(self) -> None:
         """Answer no more: end our side once what was written is sent, then read and drop what
@@ -266,6 +455,8 @@ class _Connection(asyncio.Protocol):
         if self.closing:
             return
         self.closing = True
+        self.parsing = False
+        self.deadline = _NEVER
         if self.transport is None:
             return
         if self.transport.can_write_eof():
@@ -275,23 +466,111 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     def drop(self) -> None:
-        """Close now (after sending what was written): for idle connections and shutdown."""
+        """Close now: for stalled connections and shutdown. What was written is still sent if
+        the kernel takes it now; a buffer a stalled client never reads is discarded."""
         self.closing = True
-        if self.transport is not None:
+        self.parsing = False
+        if self.transport is None:
+            return
+        if self.unsent():
+            self.transport.abort()  # close() would wait for the client to read it, forever
+        else:
             self.transport.close()
+
+    def shutdown(self) -> None:
+        """The server stops: what was written is still sent; a request not yet answered gets a
+        503 with `connection: close`; a connection between requests closes (at once if idle)."""
+        if self.closing:
+            return
+        self.handle = _unavailable
+        self.keep_open = self.connection = _CLOSE
+        if self.waiting:  # none of the requests held is answered: the first hears why
+            self.waiting.clear()
+            self.parsing = False
+            self.refusal = self.refusal or _unavailable()
+        elif self.deadline != _NEVER or self.refusal is not None:
+            return  # a request on its way gets its 503 (or a refusal waits its turn), then a close
+        elif self.unsent():
+            self.close()  # once the client has read it
+        else:
+            self.drop()
+
+    def unsent(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
+    def queued(self) -> int:
+        """Bytes written but not yet received by the client: ours, and the kernel's send queue
+        (which holds megabytes: a client reading one answer slowly only shrinks that one)."""
+        unsent = self.unsent()
+        if self.fd < 0 or (unsent == 0 and self.seen_queued == 0):
+            return unsent  # nothing was written since all was received: no system call
+        try:
+            kernel = fcntl.ioctl(self.fd, termios.TIOCOUTQ, b"\0\0\0\0")
+        except OSError:  # pragma: no cover - not a socket that tells (not Linux)
+            return unsent
+        return unsent + int.from_bytes(kernel, sys.byteorder, signed=True)
+
+    def sweep(self, now: float, elapsed: float) -> None:
+        """Close the connection if it made no progress for the idle timeout, reading or being
+        read; answer 408 if its request is late. `elapsed`: the time since the last sweep."""
+        if self.activity != self.seen_activity:
+            self.seen_activity = self.activity
+            self.quiet_since = now
+            self.seen_queued = -1  # measured afresh at the next sweep
+        else:
+            queued = self.queued()
+            if queued < self.seen_queued:
+                self.quiet_since = now
+            self.seen_queued = queued
+        limits = self.limits
+        if now - self.quiet_since >= limits.idle_timeout:
+            self.drop()
+        elif self.waiting is not None:
+            self.deadline += elapsed  # we are not reading: the request's clock stops
+        elif now > self.deadline + self.body_size / limits.min_body_rate:
+            detail = (
+                f"a request head must arrive within {limits.head_timeout:g} s, and its body "
+                f"within {limits.body_timeout:g} s plus a second per {limits.min_body_rate} bytes"
+            )
+            self.refuse(408, "timeout", "Request timeout", detail)
+
+    # --- limits ------------------------------------------------------------------------------
 
     def _grow_head(self, size: int) -> None:
         self.head_size += size
         if self.head_size > self.limits.max_head:
-            title = "Request header fields too large"
-            self._over_limit(431, "headers-too-large", title, self.limits.max_head)
+            detail = f"the limit is {self.limits.max_head} bytes"
+            self._stop(431, "headers-too-large", "Request header fields too large", detail)
 
     def _check_body(self, size: int) -> None:
         if size > self.limits.max_body:
-            self._over_limit(413, "too-large", "Request body too large", self.limits.max_body)
+            detail = f"the limit is {self.limits.max_body} bytes"
+            self._stop(413, "too-large", "Request body too large", detail)
 
-    def _over_limit(self, status: int, slug: str, title: str, limit: int) -> None:
-        self.refuse(status, slug, title, f"the limit is {limit} bytes")
+    def _check_chunk_size(self, data: bytes) -> None:
+        """Refuse a chunk declared larger than the body may be, without waiting for its bytes.
+
+        httptools does not tell a chunk's size, so read its size line: what this read holds after
+        that line is all chunk data, and `on_body` counted it. Once per chunk, and only when the
+        line arrived whole in this read (never guess from a part)."""
+        self.chunk_open = False
+        end = len(data) - (self.body_size - self.chunk_start)
+        start = data.rfind(b"\n", 0, max(end - 1, 0)) + 1
+        if start == 0:
+            return
+        size = data[start:end].split(b";", 1)[0].strip()
+        try:
+            declared = int(size, 16)
+        except ValueError:  # pragma: no cover - llhttp accepted the line
+            return
+        if self.chunk_start + declared > self.limits.max_body:
+            detail = f"the limit is {self.limits.max_body} bytes"
+            self.refuse(413, "too-large", "Request body too large", detail)
+
+    def _stop(self, status: int, slug: str, title: str, detail: str) -> None:
+        """Refuse from inside a parser callback, and stop the parser."""
+        self.refuse(status, slug, title, detail)
         raise _Refused
 
 
@@ -308,45 +587,78 @@ class HttpServer:
         sock: socket.socket,
         limits: Limits | None = None,
         on_refusal: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`on_refusal` hears, one line each, of the requests refused before reaching `handle`."""
+        """`on_refusal` hears, one line each, of the requests refused before reaching `handle`.
+        `clock` is the time the deadlines and the idle timeout are measured on (seconds)."""
         self.handle = handle
         self.on_refusal = on_refusal
         self.sock = sock
-        self.limits = limits or Limits()
+        self.limits = limits = limits or Limits()
+        self.clock = clock
         self.connections: set[_Connection] = set()
         self.dates = _Dates()
+        # How often `sweep` runs; deadlines get one tick of grace, as they are set from its clock.
+        self.tick = min(1.0, limits.idle_timeout, limits.head_timeout, limits.body_timeout)
+        self.now = clock()
+        self.head_deadline = self.body_deadline = _NEVER
         self._header_blocks: dict[tuple[tuple[str, str], ...], bytes] = {}
+        self._header_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._stop_requested = False
+        self._drained: asyncio.Event | None = None
+        self._ticking: asyncio.TimerHandle | None = None
+        self.sweep()
 
     async def serve(self) -> None:
-        """Accept connections until `stop()`; then close them all (written answers are sent)."""
+        """Accept connections until `stop()`; then let written answers drain (see `Limits`)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stopped = asyncio.Event()
         if self._stop_requested:  # stop() came before the loop existed
             self._stopped.set()
-        server = await loop.create_server(lambda: _Connection(self), sock=self.sock)
-        sweep = loop.call_later(self.limits.idle_timeout, self._sweep)
+        listener = await loop.create_server(
+            lambda: _Connection(self), sock=self.sock, backlog=self.limits.backlog
+        )
+        self.sweep()  # deadlines from now, not from when this server was made
+        self._ticking = loop.call_later(self.tick, self._tick)
         try:
             await self._stopped.wait()
         finally:
-            sweep.cancel()
-            server.close()
-            for connection in list(self.connections):
-                connection.drop()
+            self._ticking.cancel()
+            listener.close()
+            await self._drain()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(server.wait_closed(), timeout=5)
+                await asyncio.wait_for(listener.wait_closed(), timeout=5)
+
+    async def _drain(self) -> None:
+        self._drained = asyncio.Event()
+        for connection in list(self.connections):
+            connection.shutdown()
+        if self.connections:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.limits.drain_timeout)
+        for connection in list(self.connections):
+            connection.drop()
+
+    def forget(self, connection: _Connection) -> None:
+        """A connection is gone."""
+        self.connections.discard(connection)
+        if self._drained is not None and not self.connections:
+            self._drained.set()
 
     def stop(self) -> None:
-        """Ask `serve` to finish; safe from any thread, also before `serve` started."""
+        """Ask `serve` to finish; safe from any thread, also before `serve` started. Asked again
+        while answers drain, it ends the drain."""
+        again = self._stop_requested
         self._stop_requested = True
         loop, stopped = self._loop, self._stopped
         if loop is not None and stopped is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is already gone
                 loop.call_soon_threadsafe(stopped.set)
+                if again and self._drained is not None:
+                    loop.call_soon_threadsafe(self._drained.set)
 
     def run(self) -> None:
         """Serve on a new event loop (uvloop where installed) until SIGINT or SIGTERM."""
@@ -374,19 +686,32 @@ class HttpServer:
                     value = value.replace("\r", " ").replace("\n", " ")
                 lines.append(f"{name}: {value}\r\n")
             block = "".join(lines).encode("latin-1", "replace")
-            if len(self._header_blocks) >= 1024:  # headers that vary (ids, Retry-After) churn
-                self._header_blocks.clear()
-            self._header_blocks[key] = block
+            if len(block) <= _HEADER_BLOCK_CACHED:
+                # Headers that vary (Location, Retry-After) churn: bound the memory, not the count.
+                size = 2 * len(block) + 128 * (len(key) + 1)  # the block, the key and its tuples
+                if self._header_bytes + size > _HEADER_CACHE_BYTES:
+                    self._header_blocks.clear()
+                    self._header_bytes = 0
+                self._header_blocks[key] = block
+                self._header_bytes += size
         return block
 
-    def _sweep(self) -> None:
-        """Close connections that sent nothing since the last sweep (idle or stalled)."""
-        assert self._loop is not None
+    def sweep(self) -> None:
+        """Close connections that made no progress for the idle timeout, answer 408 to requests
+        past their deadline, and set the deadlines of requests beginning until the next sweep.
+        `serve` calls it every `tick` seconds; tests call it after moving `clock`."""
+        now = self.clock()
+        elapsed, self.now = now - self.now, now
+        limits = self.limits
+        self.head_deadline = now + limits.head_timeout + self.tick
+        self.body_deadline = now + limits.body_timeout + self.tick
         for connection in list(self.connections):
-            if connection.swept_at == connection.activity:
-                connection.drop()
-            connection.swept_at = connection.activity
-        self._loop.call_later(self.limits.idle_timeout, self._sweep)
+            connection.sweep(now, elapsed)
+
+    def _tick(self) -> None:
+        assert self._loop is not None
+        self.sweep()
+        self._ticking = self._loop.call_later(self.tick, self._tick)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
