@@ -21,7 +21,7 @@ from taskmock.core.clock import ManualClock
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request, Response
 from taskmock.http.server import _HEADER_CACHE_BYTES, Limits
-from tests.http.rawhttp import Collector, echo, exchange, get, serving
+from tests.http.rawhttp import Collector, Stepped, echo, exchange, get, serving
 
 
 @pytest.fixture(scope="module")
@@ -344,6 +344,23 @@ def test_arbitrary_bytes_get_http_answers_and_the_server_lives_on(
     assert answered == b"" or answered.startswith(b"HTTP/1.1 "), answered[:80]
     (answer,), _ = exchange(server, get("/still-here", "Connection: close"))
     assert answer.json()["path"] == "/still-here"
+
+
+def test_a_trailer_arriving_in_pieces_is_not_taken_for_a_chunk_size() -> None:
+    stepped = Stepped(echo, Limits(max_body=1000))
+    try:
+        client = stepped.connect()
+        client.send(b"POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        client.send(b"2\r\nab\r\n0\r\nfffffff")  # the start of a trailer field's name
+        for _ in range(20):
+            stepped.step()
+        client.send(b"f: x\r\n\r\n")
+        collector = Collector()
+        stepped.step_until(lambda: stepped.read(client, collector) and bool(collector.done))
+        assert [a.status for a in collector.done] == [200]
+        assert collector.done[0].json()["body"] == "ab"
+    finally:
+        stepped.close()
 
 
 def _listen_backlog(port: int) -> int:

@@ -13,6 +13,7 @@ import asyncio
 import http
 import logging
 import math
+import re
 import sys
 from collections import deque
 from typing import TYPE_CHECKING, cast
@@ -43,6 +44,7 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # The Connection header line of an answer: none (HTTP/1.1 persists), keep-alive, or close.
 _PERSISTENT, _KEEP_ALIVE, _CLOSE = b"", b"connection: keep-alive\r\n", b"connection: close\r\n"
 NEVER = math.inf  # the deadline of a connection between requests
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 
 
 def _status_line(status: int) -> bytes:
@@ -122,39 +124,37 @@ class Connection(asyncio.Protocol):
         if not self.parsing:
             return  # dropped unread (see `close`); the activity count stays, so the sweep ends it
         self.activity += 1
-        self._feed(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self._go_on_without_upgrade(memoryview(data)[exc.args[0] :])
+        except httptools.HttpParserError as exc:  # also wraps _Refused from our callbacks
+            self._malformed(exc)
         if self.chunk_open and self.parsing:
             self._check_chunk_size(data)
 
-    def _feed(self, data: bytes | memoryview) -> None:
-        while True:
-            try:
-                self.parser.feed_data(data)
+    def _go_on_without_upgrade(self, rest: memoryview) -> None:
+        """After a request asking to upgrade: parse its head again without `Upgrade`, so its body
+        is read and it is answered as usual (we speak only HTTP/1.1), then what follows it."""
+        while True:  # a loop, not recursion: one read may hold many such requests
+            replay, self.replay = self.replay, None
+            if replay is None:  # CONNECT: answered; what follows is a tunnel we do not offer
+                self.close()
                 return
-            except httptools.HttpParserUpgrade as exc:
-                rest = memoryview(data)[exc.args[0] :]
-                if not self._read_without_upgrade():
-                    return
-                data = rest  # a loop, not recursion: a read may hold many such requests
-            except httptools.HttpParserError as exc:  # also wraps _Refused from our callbacks
-                if self.parsing:
-                    self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
+            try:
+                self.parser.feed_data(replay)
+                if self.parsing and rest:
+                    self.parser.feed_data(rest)
+                return
+            except httptools.HttpParserUpgrade as exc:  # raised by the rest: the replay asks none
+                rest = rest[exc.args[0] :]
+            except httptools.HttpParserError as exc:
+                self._malformed(exc)
                 return
 
-    def _read_without_upgrade(self) -> bool:
-        """After a request asking to upgrade: parse its head again without `Upgrade`, so its body
-        is read and it is answered as usual (we speak only HTTP/1.1). Whether to go on."""
-        replay, self.replay = self.replay, None
-        if replay is None:  # CONNECT: it was answered, and what follows is a tunnel we do not offer
-            self.close()
-            return False
-        try:
-            self.parser.feed_data(replay)
-        except httptools.HttpParserError as exc:
-            if self.parsing:
-                self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
-            return False
-        return self.parsing
+    def _malformed(self, exc: httptools.HttpParserError) -> None:
+        if self.parsing:  # not when one of our callbacks refused already
+            self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
 
     def pause_writing(self) -> None:
         # The client stopped reading: hold the requests already received, read no more.
@@ -200,10 +200,11 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._grow_head(len(name) + len(value) + 4)
         key = name.decode("latin-1").lower()
-        if key in self.fields:
+        fields = self.fields
+        if key in fields:
             self._repeated(key, value.decode("latin-1"))
         else:
-            self.fields[key] = value.decode("latin-1")
+            fields[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         headers = self.headers
@@ -215,14 +216,16 @@ class Connection(asyncio.Protocol):
             self._settle_connection()
         if "transfer-encoding" in headers:
             self._read_chunked(headers["transfer-encoding"])
-        declared = headers.get("content-length", "")
-        if declared.isdigit():
-            self._check_body(int(declared))
+            self.deadline = self.server.body_deadline
+        elif "content-length" in headers:  # (llhttp refuses both together)
+            declared = headers["content-length"]
+            if declared.isdigit():
+                self._check_body(int(declared))
+            self.deadline = self.server.body_deadline
         if "expect" in headers:
             self._expect(headers["expect"])
         if "upgrade" in headers:
             self._ignore_upgrade()
-        self.deadline = self.server.body_deadline
 
     def on_body(self, body: bytes) -> None:
         self.body_size += len(body)
@@ -239,7 +242,7 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         self.deadline = NEVER
         if self.replay is not None:
-            return  # its body is read when its head is parsed again (see `_read_without_upgrade`)
+            return  # its body is read when its head is parsed again (see `_go_on_without_upgrade`)
         request = self._request()
         self.url = b""  # a refusal before the next request begins names no stale target
         connection = self.connection
@@ -299,7 +302,7 @@ class Connection(asyncio.Protocol):
     def _ignore_upgrade(self) -> None:
         """llhttp treats a request with `Upgrade` as the last one, its body as the new protocol.
         We speak only HTTP/1.1 (RFC 9110 §7.8 lets a server ignore `Upgrade`): keep the head, to
-        parse it again without `Upgrade` once the parser stops (see `_read_without_upgrade`)."""
+        parse it again without `Upgrade` once the parser stops (see `_go_on_without_upgrade`)."""
         method = self.parser.get_method()
         if not self.parser.should_upgrade() or method == b"CONNECT":
             return
@@ -496,13 +499,12 @@ class Connection(asyncio.Protocol):
         self.chunk_open = False
         end = len(data) - (self.body_size - self.chunk_start)
         start = data.rfind(b"\n", 0, max(end - 1, 0)) + 1
-        if start == 0:
+        if start == 0 or data[end - 1 : end] != b"\n":  # began earlier, or trailers follow
             return
         size = data[start:end].split(b";", 1)[0].strip()
-        try:
-            declared = int(size, 16)
-        except ValueError:  # pragma: no cover - llhttp accepted the line
+        if not _HEX.fullmatch(size):  # pragma: no cover - llhttp accepted the line
             return
+        declared = int(size, 16)
         if self.chunk_start + declared > self.limits.max_body:
             detail = f"the limit is {self.limits.max_body} bytes"
             self.refuse(413, "too-large", "Request body too large", detail)
