@@ -70,6 +70,26 @@ def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does(
         stepped.close()
 
 
+def test_no_100_continue_is_written_ahead_of_answers_still_held() -> None:
+    """An interim answer is written at once: while answers wait, it would come before them."""
+    _, handler = _counting(10_000)
+    stepped = Stepped(handler)
+    try:
+        client = stepped.connect(receive_buffer=4096)
+        total = 2000
+        expecting = b"POST /last HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
+        expecting += b"Expect: 100-continue\r\n\r\nok"
+        client.sendall(b"".join(get(f"/{i}") for i in range(total)) + expecting)
+        stepped.step_until(lambda: any(c.held_back() for c in stepped.server.connections))
+        collector = Collector()
+        while len(collector.done) < total + 1 and stepped.read(client, collector):
+            pass
+        assert [a.status for a in collector.done] == [200] * (total + 1)
+        assert collector.done[-1].body.startswith(b"/last.")
+    finally:
+        stepped.close()
+
+
 def test_a_request_head_trickling_in_gets_408_at_its_deadline() -> None:
     """Slowloris: a byte every 3 s is never idle for 5 s, but the head must arrive in 10 s."""
     stepped = Stepped(echo)
