@@ -1,155 +1,33 @@
-"""The HTTP/1.1 server `taskmock serve` runs, over raw sockets on 127.0.0.1.
+"""The HTTP/1.1 server `taskmock serve` runs, over raw sockets on 127.0.0.1: the protocol.
 
 Its handler here echoes what it was given, so each test sees exactly what the server parsed.
+Time, back-pressure and shutdown are in `test_server_time.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
+import io
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import struct
+import sys
+from collections.abc import Iterator
 
-import httptools
 import pytest
-import uvloop
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.cli.serve_cmd import _listen
-from taskmock.http.messages import Request, Response, json_response
-from taskmock.http.server import HttpServer, Limits
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-    def json(self) -> dict[str, object]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
-
-
-class _Collector:
-    """httptools response-parser callbacks: every complete response on the connection."""
-
-    def __init__(self) -> None:
-        self.done: list[Answer] = []
-        self.current = Answer(0)
-
-    def on_message_begin(self) -> None:
-        self.current = Answer(0)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.current.headers[name.decode().lower()] = value.decode()
-
-    def on_body(self, body: bytes) -> None:
-        self.current.body += body
-
-    def on_message_complete(self) -> None:
-        self.done.append(self.current)
-
-
-def exchange(
-    port: int, data: bytes, count: int = 1, head: bool = False
-) -> tuple[list[Answer], bool]:
-    """Send raw bytes; read `count` responses; say whether the server then closed the connection."""
-    collector = _Collector()
-    parser = httptools.HttpResponseParser(collector)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        closed = False
-        while len(collector.done) < count:
-            chunk = sock.recv(65536)
-            if not chunk:
-                closed = True
-                break
-            if head:  # a response to HEAD has a length but no body: parse the head only
-                collector.done.append(_head_only(chunk))
-                continue
-            parser.feed_data(chunk)
-            collector.current.status = parser.get_status_code()
-        if not closed:  # a server about to close does so at once; an open one stays quiet
-            sock.settimeout(0.05)
-            try:
-                closed = sock.recv(1) == b""
-            except TimeoutError:
-                closed = False
-    return collector.done, closed
-
-
-def _head_only(data: bytes) -> Answer:
-    lines = data.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    return Answer(int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, b"")
-
-
-def echo(request: Request) -> Response:
-    if request.path == "/boom":
-        raise RuntimeError("handler bug")
-    if request.path == "/inject":
-        return Response(200, b"", [("x-name", "a\r\nset-cookie: evil=1")])
-    return json_response(
-        200,
-        {
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string,
-            "headers": request.headers,
-            "body": request.body.decode("latin-1"),
-            "base_url": request.base_url,
-        },
-    )
+from taskmock.cli.serve_cmd import RequestLog, _logged
+from taskmock.core.clock import ManualClock
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.messages import Request, Response
+from taskmock.http.server import _HEADER_CACHE_BYTES, Limits
+from tests.http.rawhttp import Collector, Stepped, echo, exchange, get, serving
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[int]:
     with serving(echo, Limits(max_body=1000, max_head=2000)) as port:
         yield port
-
-
-@dataclass
-class _Running:
-    server: HttpServer
-    thread: threading.Thread
-
-
-def _start(
-    handler: object, limits: Limits, on_refusal: Callable[[str], None] | None = None
-) -> tuple[_Running, int]:
-    sock = _listen("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    server = HttpServer(handler, sock, limits, on_refusal)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return _Running(server, thread), port
-
-
-class serving:
-    def __init__(
-        self,
-        handler: object,
-        limits: Limits | None = None,
-        on_refusal: Callable[[str], None] | None = None,
-    ) -> None:
-        self.running, self.port = _start(handler, limits or Limits(), on_refusal)
-
-    def __enter__(self) -> int:
-        return self.port
-
-    def __exit__(self, *exc: object) -> None:
-        self.running.server.stop()
-        self.running.thread.join(timeout=10)
-        assert not self.running.thread.is_alive()
-
-
-def get(path: str, *headers: str, version: str = "1.1") -> bytes:
-    lines = [f"GET {path} HTTP/{version}", "Host: example.test:9", *headers, "", ""]
-    return "\r\n".join(lines).encode()
 
 
 def test_a_request_reaches_the_handler_with_path_query_headers_and_base_url(server: int) -> None:
@@ -187,9 +65,28 @@ def test_connection_close_and_http_1_0_close_after_the_answer(server: int) -> No
     assert "connection" not in answer.headers  # HTTP/1.1 persists by default
 
 
-def test_a_request_without_host_gets_the_listening_address(server: int) -> None:
+def test_an_http_1_0_request_without_host_gets_the_listening_address(server: int) -> None:
+    """HTTP/1.0 may omit Host (RFC 9112 §3.2 asks it of HTTP/1.1 only)."""
     (answer,), _ = exchange(server, b"GET /x HTTP/1.0\r\n\r\n")
     assert answer.json()["base_url"] == f"http://127.0.0.1:{server}"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /x HTTP/1.1\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nConnection: keep-alive\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n",
+        b"GET /x HTTP/1.0\r\nHost: a.test\r\nHost: b.test\r\n\r\n",
+    ],
+    ids=["missing", "missing-with-connection", "repeated", "repeated-http-1.0"],
+)
+def test_http_1_1_needs_exactly_one_host_and_no_request_two(
+    server: int, request_bytes: bytes
+) -> None:
+    (answer,), closed = exchange(server, request_bytes)
+    assert (answer.status, closed) == (400, True)
+    assert answer.json()["type"] == "urn:taskmock:problem:bad-host"
 
 
 def test_an_absolute_form_target_is_reduced_to_its_path(server: int) -> None:
@@ -209,13 +106,12 @@ def test_bodies_arrive_whole_with_content_length_or_chunked(server: int) -> None
 
 
 def test_a_body_sent_in_pieces_is_joined(server: int) -> None:
-    collector = _Collector()
-    parser = httptools.HttpResponseParser(collector)
+    collector = Collector()
     with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
         sock.sendall(b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nabc")
         sock.sendall(b"def")
         while not collector.done:
-            parser.feed_data(sock.recv(65536))
+            collector.feed(sock.recv(65536))
     assert collector.done[0].json()["body"] == "abcdef"
 
 
@@ -293,10 +189,110 @@ def test_refusals_are_reported_one_line_each() -> None:
     assert heard[1].endswith(" 431 Request header fields too large: the limit is 100 bytes")
 
 
-def test_an_upgrade_request_is_answered_then_the_connection_closed(server: int) -> None:
-    request = get("/ws", "Connection: Upgrade", "Upgrade: websocket") + b"\x81\x05hello"
+def test_an_upgrade_request_is_answered_as_http_1_1_and_the_connection_stays_http_1_1(
+    server: int,
+) -> None:
+    request = get("/ws", "Connection: Upgrade", "Upgrade: websocket") + get("/next")
+    answers, closed = exchange(server, request, count=2)
+    assert [(a.status, a.json()["path"]) for a in answers] == [(200, "/ws"), (200, "/next")]
+    assert not closed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Content-Length: 5\r\n\r\nhello",
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_a_post_asking_to_upgrade_to_h2c_keeps_its_body(server: int, body: bytes) -> None:
+    """What `curl --http2` sends to an http:// URL: answered as HTTP/1.1, body and all."""
+    head = (
+        b"POST /b HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+    )
+    answers, closed = exchange(server, head + body + get("/after"), count=2)
+    assert [a.status for a in answers] == [200, 200]
+    assert answers[0].json()["body"] == "hello"
+    assert answers[0].json()["method"] == "POST"
+    assert answers[1].json()["path"] == "/after"
+    assert not closed
+
+
+def test_connect_is_answered_then_the_connection_closed(server: int) -> None:
+    """CONNECT asks for a tunnel, which a mock does not offer: what follows is not HTTP."""
+    request = b"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n\x16\x03\x01"
     (answer,), closed = exchange(server, request)
     assert (answer.status, closed) == (200, True)
+
+
+def test_trailers_never_replace_header_fields(server: int) -> None:
+    request = (
+        b"POST /b HTTP/1.1\r\nHost: h\r\nAuthorization: Token alice\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+        b"Authorization: Token mallory\r\nX-Taskmock-Scenario: failure\r\n\r\n"
+    )
+    (answer,), _ = exchange(server, request)
+    headers = answer.json()["headers"]
+    assert isinstance(headers, dict)
+    assert headers["authorization"] == "Token alice"
+    assert "x-taskmock-scenario" not in headers
+    assert answer.json()["body"] == "{}"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /x\r\n\r\n",
+        b"GET /x HTTP/0.9\r\n\r\n",
+        b"GET /x HTTP/2.0\r\nHost: h\r\n\r\n",
+        b"GET /x HTTP/2.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+        b"POST /x HTTP/2.0\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+    ],
+    ids=["http-0.9", "http-0.9-named", "http-2.0", "http-2.0-keep-alive", "http-2.0-post"],
+)
+def test_request_lines_of_other_versions_get_505(server: int, request_bytes: bytes) -> None:
+    (answer,), closed = exchange(server, request_bytes)
+    assert (answer.status, closed) == (505, True)
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:taskmock:problem:version-not-supported"
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [b"Transfer-Encoding: gzip, chunked", b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked"],
+    ids=["one-line", "two-lines"],
+)
+def test_a_transfer_coding_other_than_chunked_gets_501(server: int, codings: bytes) -> None:
+    request = b"POST /b HTTP/1.1\r\nHost: h\r\n" + codings + b"\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+    (answer,), closed = exchange(server, request)
+    assert (answer.status, closed) == (501, True)
+    assert answer.json()["type"] == "urn:taskmock:problem:not-implemented"
+
+
+def test_100_continue_is_not_sent_to_http_1_0_clients(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
+        sock.sendall(b"POST /b HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        sock.sendall(b"ok")
+        data = b""
+        while chunk := sock.recv(65536):  # HTTP/1.0: the server closes after its answer
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n"), data[:40]
+    assert b'"body":"ok"' in data
+
+
+def test_a_chunk_declared_over_the_body_limit_gets_413_at_once(server: int) -> None:
+    """Without waiting for the chunk's bytes (the socket's timeout would end the test)."""
+    request = b"POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    small = b"3;name=value\r\nabc\r\n"  # 3 bytes counted before the next size line
+    (answer,), closed = exchange(server, request + small + b"3e6\r\nab")
+    assert (answer.status, closed) == (413, True)
+    assert answer.json()["detail"] == "the limit is 1000 bytes"
+    (answer,), closed = exchange(server, request + small + b"3e6;x=1\r\n")
+    assert (answer.status, closed) == (413, True)
+    (answer,), closed = exchange(server, request + b"3e5\r\n" + b"x" * 997 + b"\r\n0\r\n\r\n")
+    assert (answer.status, closed) == (200, False)  # exactly the limit
 
 
 def test_a_handler_that_raises_gets_a_500_problem_and_the_server_lives_on(server: int) -> None:
@@ -328,75 +324,6 @@ def test_an_idle_connection_is_closed_after_the_timeout() -> None:
     assert data.startswith(b"HTTP/1.1 200 OK")
 
 
-@pytest.mark.parametrize("trailer", [b"", b"NOPE\r\n\r\n"], ids=["valid", "then-malformed"])
-def test_a_client_that_does_not_read_gets_no_more_answers_made_until_it_does(
-    trailer: bytes,
-) -> None:
-    """Back-pressure, stepped deterministically: the loop runs here, one iteration at a time.
-    A malformed request behind held ones is refused only after they are answered, in order."""
-    calls = 0
-
-    def handler(request: Request) -> Response:
-        nonlocal calls
-        calls += 1
-        return Response(
-            200, request.path.encode() + b"." * 10_000, [("content-type", "text/plain")]
-        )
-
-    loop = uvloop.new_event_loop()
-    sock = _listen("127.0.0.1", 0)
-    server = HttpServer(handler, sock)
-    serving_task = loop.create_task(server.serve())
-    client = socket.socket()
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow reader
-    client.connect(sock.getsockname())
-    client.setblocking(False)
-    total = 2000  # 20 MB of answers
-    client.sendall(b"".join(get(f"/{i}") for i in range(total)) + trailer)
-
-    def step() -> None:
-        loop.run_until_complete(asyncio.sleep(0))
-
-    for _ in range(1000):  # until the server holds requests back
-        step()
-        if any(c.waiting for c in server.connections):
-            break
-    if not trailer:  # answers stopped being made: the client reads none
-        assert 0 < calls < total // 2
-
-    collector = _Collector()
-    parser = httptools.HttpResponseParser(collector)
-    expected = total + (1 if trailer else 0)
-    while len(collector.done) < expected:  # now read: every answer comes, in order
-        step()
-        with contextlib.suppress(BlockingIOError):
-            data = client.recv(1 << 20)
-            if not data:
-                break  # the server closed: no more answers are coming
-            parser.feed_data(data)
-    assert [a.body.split(b".", 1)[0] for a in collector.done[:total]] == [
-        f"/{i}".encode() for i in range(total)
-    ]
-    if trailer:
-        assert json.loads(collector.done[-1].body)["title"] == "Malformed HTTP request"
-    client.close()
-    server.stop()
-    loop.run_until_complete(serving_task)
-    loop.close()
-    sock.close()
-
-
-def test_stop_before_the_loop_started_still_stops() -> None:
-    sock = _listen("127.0.0.1", 0)
-    server = HttpServer(echo, sock)
-    server.stop()
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-    sock.close()
-
-
 @given(
     prefix=st.sampled_from([b"", b"GET / HTTP/1.1\r\n", b"POST /b HTTP/1.1\r\nHost: h\r\n"]),
     noise=st.binary(max_size=300),
@@ -417,3 +344,97 @@ def test_arbitrary_bytes_get_http_answers_and_the_server_lives_on(
     assert answered == b"" or answered.startswith(b"HTTP/1.1 "), answered[:80]
     (answer,), _ = exchange(server, get("/still-here", "Connection: close"))
     assert answer.json()["path"] == "/still-here"
+
+
+def test_a_trailer_arriving_in_pieces_is_not_taken_for_a_chunk_size() -> None:
+    stepped = Stepped(echo, Limits(max_body=1000))
+    try:
+        client = stepped.connect()
+        client.send(b"POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        client.send(b"2\r\nab\r\n0\r\nfffffff")  # the start of a trailer field's name
+        for _ in range(20):
+            stepped.step()
+        client.send(b"f: x\r\n\r\n")
+        collector = Collector()
+        stepped.step_until(lambda: stepped.read(client, collector) and bool(collector.done))
+        assert [a.status for a in collector.done] == [200]
+        assert collector.done[0].json()["body"] == "ab"
+    finally:
+        stepped.close()
+
+
+def _listen_backlog(port: int) -> int:
+    """The accept queue's size of the socket listening on 127.0.0.1:`port`, as the kernel keeps
+    it (what `ss -lt` shows as Send-Q), asked over netlink's sock_diag."""
+    netlink_sock_diag, sock_diag_by_family, tcp_listen = 4, 20, 10
+    request = struct.pack("=BBBxI", socket.AF_INET, socket.IPPROTO_TCP, 0, 1 << tcp_listen)
+    request += bytes(48)  # any socket id: the kernel dumps them all
+    header = struct.pack("=IHHII", 16 + len(request), sock_diag_by_family, 0x301, 1, 0)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, netlink_sock_diag) as diag:
+        diag.sendall(header + request)
+        while True:
+            data = diag.recv(1 << 16)
+            offset = 0
+            while offset < len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                if kind in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
+                    raise LookupError(f"no socket listens on port {port}")
+                (sport,) = struct.unpack_from(">H", data, offset + 20)
+                if sport == port:
+                    # inet_diag_msg: 4 bytes, the 48-byte socket id, expires, rqueue, wqueue
+                    return int(struct.unpack_from("=I", data, offset + 16 + 60)[0])
+                offset += (length + 3) & ~3
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the backlog over Linux netlink")
+def test_the_listening_socket_keeps_its_backlog() -> None:
+    """asyncio's create_server listens again on a socket it is given, by default with 100."""
+    with open("/proc/sys/net/core/somaxconn") as limit:
+        expected = min(Limits().backlog, int(limit.read()))  # the kernel caps it
+    if expected <= 100:
+        pytest.skip(f"net.core.somaxconn is {expected}: too low to tell")
+    with serving(echo) as port:
+        exchange(port, get("/up"))  # serving: create_server has run
+        assert _listen_backlog(port) == expected
+
+
+def test_the_header_block_cache_is_bounded_in_bytes() -> None:
+    """Headers that vary (Location, Retry-After) must not grow the cache by count."""
+
+    def handler(request: Request) -> Response:
+        return Response(200, b"", [("x-vary", request.headers["x-vary"])])
+
+    running = serving(handler)
+    with running as port:
+        count = 700  # each block with its key about 3 KB: 2 MB if kept by count
+        requests = b"".join(get("/", f"X-Vary: {i:05d}{'v' * 1500}") for i in range(count))
+        answers, _ = exchange(port, requests, count=count)
+        assert [a.headers["x-vary"][:5] for a in answers] == [f"{i:05d}" for i in range(count)]
+        blocks = dict(running.server._header_blocks)
+    kept = sum(len(block) + sum(len(n) + len(v) for n, v in key) for key, block in blocks.items())
+    assert 0 < kept <= _HEADER_CACHE_BYTES
+
+
+def test_log_lines_escape_what_is_not_printable() -> None:
+    """A path cannot forge a log line (an encoded CR LF) or drive a terminal (ESC): paths are
+    logged as sent (percent-encoded), and whatever else reaches a line is escaped."""
+    stream = io.StringIO()
+    log = RequestLog(stream)
+    mock = _logged(MockApp(MockConfig(clock=ManualClock())), log)
+    with serving(mock.handle, Limits(max_head=200), on_refusal=log.add) as port:
+        forged = "/x%0D%0APOST%20/__taskmock/reset%20204%200.1ms"
+        exchange(port, get(forged + "?q=%1B[31m"))
+        exchange(port, get("/%1B]0;owned%07%E2%80%AE"))
+        exchange(port, get("/%1B[2J", "X-Big: " + "y" * 300))  # refused: its raw target is logged
+    log.flush()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("GET " + forged + "?q=%1B[31m 404 ")
+    assert lines[1].startswith("GET /%1B]0;owned%07%E2%80%AE 404 ")
+    assert lines[2].startswith("refused /%1B[2J 431 ")
+    assert all(line.isprintable() for line in lines)
+    log.add("GET /x\r\nPOST /__taskmock/reset 204\x1b]0;owned\x07\u202e")
+    log.flush()
+    assert stream.getvalue().splitlines()[3] == (
+        "GET /x\\r\\nPOST /__taskmock/reset 204\\x1b]0;owned\\x07\\u202e"
+    )

@@ -21,7 +21,7 @@ from taskmock.core.clock import make_clock
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
-from taskmock.http.server import HttpServer
+from taskmock.http.server import HttpServer, Limits, printable
 from taskmock.transports.tls import ServerTLS, https_base_urls, own_certificate, throwaway_ca
 
 __all__ = ["register"]
@@ -96,7 +96,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         reason = "the port is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
         raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
-    sock.listen(2048)
+    sock.listen(Limits.backlog)  # HttpServer listens again with the same backlog
     sock.set_inheritable(True)
     return sock
 
@@ -232,8 +232,8 @@ class RequestLog:
         self._scheduled = False
 
     def add(self, line: str) -> None:
-        """Queue a line (without its newline)."""
-        self._lines.append(line + "\n")
+        """Queue a line (without its newline); characters that are not printable are escaped."""
+        self._lines.append(printable(line) + "\n")
         if self._scheduled:
             return
         try:

@@ -5,60 +5,69 @@ the parser's message-complete callback and writes the answer: no task, queue or 
 Under an ASGI server (uvicorn) that per-request machinery cost more than the mock itself; see
 ARCHITECTURE.md for the figures. Connection handling stays with well-kept parts: the llhttp parser
 (httptools), the event loop (uvloop, asyncio where it is missing) and asyncio's transports.
+Each client is a `Connection` (`taskmock.http.connection`); this module accepts, sweeps and stops.
 
-What it does: keep-alive and HTTP/1.0, pipelining in order, chunked request bodies,
-`Expect: 100-continue`, HEAD, back-pressure (stops reading while a client does not read), limits on
-header and body size (431, 413), an idle timeout, and a 400 for anything that is not HTTP.
+What it does: keep-alive and HTTP/1.0, pipelining in order, chunked request bodies (trailers are
+read and ignored), `Expect: 100-continue` (HTTP/1.1 only), HEAD, and back-pressure: it stops reading
+while a client does not read its answers, and answers held requests, or a refusal queued behind
+them, only as the client reads. `Upgrade` is ignored (HTTP/1.1 only: the request and its body are
+read and answered as usual). Every refusal is an RFC 9457 problem followed by a close: 400 for what
+is not HTTP, a missing Host on HTTP/1.1 or a repeated one; 408 for a request that arrives too
+slowly; 413 for a body, or one chunk's declared size, over the limit; 431 for a head over the limit;
+501 for a transfer coding other than chunked; 505 for HTTP/0.9 and HTTP/2.0 request lines.
+
+Time limits (`Limits`, checked by `HttpServer.sweep` once a second): a request head must arrive
+within 10 s of its first byte; a body within 10 s plus a second per 16 KiB received, so a body
+that keeps up 16 KiB/s is never cut (16 MB: about 17 minutes) and one byte every few seconds is;
+a connection with no input and no output progress for 5 s is closed (a client reading a long
+answer slowly is making progress). On `stop()` the listening socket closes, idle connections close
+at once, answers already written are sent for up to 5 s, and requests not yet answered get a 503.
+The listen backlog is 2048 (asyncio would listen again with 100). Header blocks of answers are
+cached within 1 MiB. Log lines built here (`on_refusal`) have non-printable characters escaped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import http
-import logging
 import signal
 import socket
 import ssl
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import cast
 
-import httptools
+from taskmock.http.connection import NEVER, Connection, printable
+from taskmock.http.messages import Request, Response
 
-from taskmock.http.messages import Request, Response, problem
-
-__all__ = ["HttpServer", "Limits"]
-
-log = logging.getLogger("taskmock")
+__all__ = ["HttpServer", "Limits", "printable"]
 
 Handler = Callable[[Request], Response]  # what the server calls for each request
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What a client may send, and how long an idle connection stays open."""
+    """What a client may send, how fast, and how long a connection may do nothing."""
 
     max_body: int = 16 * 1024 * 1024  # uploads to a mock need not be real videos
-    max_head: int = 64 * 1024  # request line and headers together
-    idle_timeout: float = 5.0  # a connection silent for one to two of these is closed
+    max_head: int = 64 * 1024  # request line, headers and trailers together
+    idle_timeout: float = 5.0  # no input and no output progress for this long: closed
+    head_timeout: float = 10.0  # a request's line and headers, from its first byte
+    body_timeout: float = 10.0  # a body gets this long, plus a second per `min_body_rate` bytes
+    min_body_rate: int = 16 * 1024  # bytes a second a body keeps up beyond `body_timeout`
+    drain_timeout: float = 5.0  # on stop: how long clients get to read answers already written
+    backlog: int = 2048  # connections the kernel queues before they are accepted
+
+    def __post_init__(self) -> None:
+        if min(self.max_body, self.max_head, self.min_body_rate, self.backlog) <= 0:
+            raise ValueError("limits must be positive")
+        if min(self.idle_timeout, self.head_timeout, self.body_timeout, self.drain_timeout) <= 0:
+            raise ValueError("timeouts must be positive")
 
 
-_STATUS_LINES: dict[int, bytes] = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
-    for status in http.HTTPStatus
-}
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# The Connection header line of an answer: none (HTTP/1.1 persists), keep-alive, or close.
-_PERSISTENT, _KEEP_ALIVE, _CLOSE = b"", b"connection: keep-alive\r\n", b"connection: close\r\n"
-
-
-def _status_line(status: int) -> bytes:
-    line = _STATUS_LINES.get(status)
-    return line if line is not None else f"HTTP/1.1 {status} \r\n".encode()
+_HEADER_CACHE_BYTES = 1024 * 1024  # header blocks kept for reuse, about this much memory in all
+_HEADER_BLOCK_CACHED = 2048  # longer blocks (a rare, long header) are built for each answer
 
 
 class _Dates:
@@ -76,228 +85,6 @@ class _Dates:
         return self.header
 
 
-class _Connection(asyncio.Protocol):
-    """One client connection: parse requests, answer each in order."""
-
-    def __init__(self, server: HttpServer) -> None:
-        self.server = server
-        self.handle = server.handle
-        self.limits = server.limits
-        self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
-        self.base_url = ""
-        self.url = b""
-        self.headers: dict[str, str] = {}
-        self.body: list[bytes] = []
-        self.head_size = 0
-        self.body_size = 0
-        self.closing = False
-        # Requests received while the client was not reading our answers, answered on resume.
-        self.waiting: deque[tuple[Request, bytes]] | None = None
-        # Bumped on every read; the idle sweep closes a connection it sees unchanged twice running.
-        self.activity = 0
-        self.swept_at = -1
-
-    # --- asyncio.Protocol --------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        local = transport.get_extra_info("sockname")
-        if isinstance(local, tuple):
-            host = f"[{local[0]}]" if ":" in str(local[0]) else str(local[0])
-            self.base_url = f"http://{host}:{local[1]}"
-        self.server.connections.add(self)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.connections.discard(self)
-        self.closing = True
-
-    def data_received(self, data: bytes) -> None:
-        if self.closing:
-            return  # dropped unread (see `close`); the activity count stays, so the sweep ends it
-        self.activity += 1
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.close()  # the request was answered; what follows is not HTTP/1.1
-        except httptools.HttpParserError as exc:  # also wraps _Refused from our callbacks
-            if not self.closing:
-                self.refuse(400, "bad-request", "Malformed HTTP request", str(exc))
-
-    def pause_writing(self) -> None:
-        # The client stopped reading: hold the requests already received, read no more.
-        if self.waiting is None:
-            self.waiting = deque()
-        if self.transport is not None:
-            self.transport.pause_reading()
-
-    def resume_writing(self) -> None:
-        waiting, self.waiting = self.waiting, None
-        while waiting and not self.closing:
-            self.answer(*waiting.popleft())
-            if self.held_back():  # fell behind again: the rest keeps waiting, in order
-                self.waiting = waiting  # (nothing newer: reading is paused)
-                return
-        if self.transport is not None and not self.closing:
-            self.transport.resume_reading()
-
-    def held_back(self) -> bool:
-        """Whether requests are being held until the client reads what it was sent."""
-        return self.waiting is not None
-
-    # --- httptools callbacks -----------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self.url = b""
-        self.headers = {}
-        self.body = []
-        self.head_size = 0
-        self.body_size = 0
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        self._grow_head(len(url))
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._grow_head(len(name) + len(value) + 4)
-        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
-
-    def on_headers_complete(self) -> None:
-        declared = self.headers.get("content-length", "")
-        if declared.isdigit():
-            self._check_body(int(declared))
-        if self.headers.get("expect", "").lower() == "100-continue" and self.transport:
-            self.transport.write(_CONTINUE)
-
-    def on_body(self, body: bytes) -> None:
-        self.body_size += len(body)
-        self._check_body(self.body_size)
-        self.body.append(body)
-
-    def on_message_complete(self) -> None:
-        request = self._request()
-        self.url = b""  # a refusal before the next request begins names no stale target
-        if not self.parser.should_keep_alive():
-            connection = _CLOSE
-        elif "connection" in self.headers and self.parser.get_http_version() == "1.0":
-            connection = _KEEP_ALIVE  # an HTTP/1.0 client asked; it must hear the answer
-        else:
-            connection = _PERSISTENT
-        if self.waiting is not None:
-            self.waiting.append((request, connection))
-        else:
-            self.answer(request, connection)
-
-    # --- answering ---------------------------------------------------------------------------
-
-    def answer(self, request: Request, connection: bytes) -> None:
-        """Call the handler and write its response; close afterwards if `connection` says so."""
-        try:
-            response = self.handle(request)
-        except Exception:  # the handler's own guard failed: still answer, never drop the client
-            log.exception("taskmock: internal error on %s %s", request.method, request.path)
-            response = problem(500, "internal", "Internal error in taskmock", "see its log")
-        self.respond(response, connection, head_only=request.method == "HEAD")
-        if connection is _CLOSE:
-            self.close()
-
-    def _request(self) -> Request:
-        url = self.url
-        if url[:1] == b"/":
-            path, _, query = url.partition(b"?")
-            path = path.partition(b"#")[0]
-            query = query.partition(b"#")[0]
-        else:  # absolute form (a proxy-style request) or '*'
-            try:
-                parsed = httptools.parse_url(url)
-            except httptools.HttpParserInvalidURLError:
-                parsed = None
-            path = (parsed.path if parsed else None) or b"/"
-            query = (parsed.query if parsed else None) or b""
-        # Still percent-encoded: the router decodes each parameter once its segment matched.
-        text = path.decode("utf-8", "replace")
-        host = self.headers.get("host")
-        return Request(
-            self.parser.get_method().decode("ascii", "replace"),
-            text,
-            query.decode("latin-1"),
-            self.headers,
-            b"".join(self.body),
-            f"http://{host}" if host else self.base_url,
-        )
-
-    def respond(
-        self, response: Response, connection: bytes = _PERSISTENT, head_only: bool = False
-    ) -> None:
-        """Write one response with a Connection header line (or none); HEAD: without its body."""
-        if self.transport is None or self.transport.is_closing():
-            return
-        body = response.body
-        head = b"".join(
-            (
-                _status_line(response.status),
-                self.server.dates.current(),
-                self.server.header_block(response.headers),
-                connection,
-                b"content-length: %d\r\n\r\n" % len(body),
-            )
-        )
-        self.transport.write(head if head_only else head + body)
-
-    def refuse(self, status: int, slug: str, title: str, detail: str = "") -> None:
-        """Answer a request that never reached the handler, then close the connection.
-
-        Requests held back before it are answered first: answers keep the order of requests.
-        """
-        held, self.waiting = self.waiting, None
-        while held and not self.closing:
-            self.answer(*held.popleft())
-        self.respond(problem(status, slug, title, detail), _CLOSE)
-        self.close()
-        if self.server.on_refusal is not None:
-            target = self.url.decode("latin-1", "replace")[:200] or "-"
-            self.server.on_refusal(f"refused {target} {status} {title}: {detail}")
-
-    def close(self) -> None:
-        """Answer no more: end our side once what was written is sent, then read and drop what
-        the client still sends until it closes (the idle sweep ends it otherwise). Closing at once
-        with unread input would reset the connection, and the client could lose the answer."""
-        if self.closing:
-            return
-        self.closing = True
-        if self.transport is None:
-            return
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-            self.transport.resume_reading()  # drain, even if back-pressure had paused reading
-        else:  # pragma: no cover - every TCP transport can half-close
-            self.transport.close()
-
-    def drop(self) -> None:
-        """Close now (after sending what was written): for idle connections and shutdown."""
-        self.closing = True
-        if self.transport is not None:
-            self.transport.close()
-
-    def _grow_head(self, size: int) -> None:
-        self.head_size += size
-        if self.head_size > self.limits.max_head:
-            title = "Request header fields too large"
-            self._over_limit(431, "headers-too-large", title, self.limits.max_head)
-
-    def _check_body(self, size: int) -> None:
-        if size > self.limits.max_body:
-            self._over_limit(413, "too-large", "Request body too large", self.limits.max_body)
-
-    def _over_limit(self, status: int, slug: str, title: str, limit: int) -> None:
-        self.refuse(status, slug, title, f"the limit is {limit} bytes")
-        raise _Refused
-
-
-class _Refused(Exception):
-    """Raised inside a parser callback to stop parsing a request already answered."""
-
-
 class HttpServer:
     """Serve a handler over HTTP/1.1 on a listening socket until `stop()` (or a signal, `run`)."""
 
@@ -307,47 +94,80 @@ class HttpServer:
         sock: socket.socket,
         limits: Limits | None = None,
         on_refusal: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         tls: ssl.SSLContext | None = None,  # HTTPS (transports.tls: the CA, and https URLs)
     ) -> None:
-        """`on_refusal` hears, one line each, of the requests refused before reaching `handle`."""
+        """`on_refusal` hears, one line each, of the requests refused before reaching `handle`.
+        `clock` is the time the deadlines and the idle timeout are measured on (seconds)."""
         self.tls = tls
         self.handle = handle
         self.on_refusal = on_refusal
         self.sock = sock
-        self.limits = limits or Limits()
-        self.connections: set[_Connection] = set()
+        self.limits = limits = limits or Limits()
+        self.clock = clock
+        self.connections: set[Connection] = set()
         self.dates = _Dates()
+        # How often `sweep` runs; deadlines get one tick of grace, as they are set from its clock.
+        self.tick = min(1.0, limits.idle_timeout, limits.head_timeout, limits.body_timeout)
+        self.now = clock()
+        self.head_deadline = self.body_deadline = NEVER
         self._header_blocks: dict[tuple[tuple[str, str], ...], bytes] = {}
+        self._header_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._stop_requested = False
+        self._drained: asyncio.Event | None = None
+        self._ticking: asyncio.TimerHandle | None = None
+        self.sweep()
 
     async def serve(self) -> None:
-        """Accept connections until `stop()`; then close them all (written answers are sent)."""
+        """Accept connections until `stop()`; then let written answers drain (see `Limits`)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stopped = asyncio.Event()
         if self._stop_requested:  # stop() came before the loop existed
             self._stopped.set()
-        server = await loop.create_server(lambda: _Connection(self), sock=self.sock, ssl=self.tls)
-        sweep = loop.call_later(self.limits.idle_timeout, self._sweep)
+        listener = await loop.create_server(
+            lambda: Connection(self), sock=self.sock, backlog=self.limits.backlog, ssl=self.tls
+        )
+        self.sweep()  # deadlines from now, not from when this server was made
+        self._ticking = loop.call_later(self.tick, self._tick)
         try:
             await self._stopped.wait()
         finally:
-            sweep.cancel()
-            server.close()
-            for connection in list(self.connections):
-                connection.drop()
+            self._ticking.cancel()
+            listener.close()
+            await self._drain()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(server.wait_closed(), timeout=5)
+                await asyncio.wait_for(listener.wait_closed(), timeout=5)
+
+    async def _drain(self) -> None:
+        self._drained = asyncio.Event()
+        for connection in list(self.connections):
+            connection.shutdown()
+        if self.connections:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.limits.drain_timeout)
+        for connection in list(self.connections):
+            connection.drop()
+
+    def forget(self, connection: Connection) -> None:
+        """A connection is gone."""
+        self.connections.discard(connection)
+        if self._drained is not None and not self.connections:
+            self._drained.set()
 
     def stop(self) -> None:
-        """Ask `serve` to finish; safe from any thread, also before `serve` started."""
+        """Ask `serve` to finish; safe from any thread, also before `serve` started. Asked again
+        while answers drain, it ends the drain."""
+        again = self._stop_requested
         self._stop_requested = True
         loop, stopped = self._loop, self._stopped
         if loop is not None and stopped is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is already gone
                 loop.call_soon_threadsafe(stopped.set)
+                if again and self._drained is not None:
+                    loop.call_soon_threadsafe(self._drained.set)
 
     def run(self) -> None:
         """Serve on a new event loop (uvloop where installed) until SIGINT or SIGTERM."""
@@ -375,19 +195,32 @@ class HttpServer:
                     value = value.replace("\r", " ").replace("\n", " ")
                 lines.append(f"{name}: {value}\r\n")
             block = "".join(lines).encode("latin-1", "replace")
-            if len(self._header_blocks) >= 1024:  # headers that vary (ids, Retry-After) churn
-                self._header_blocks.clear()
-            self._header_blocks[key] = block
+            if len(block) <= _HEADER_BLOCK_CACHED:
+                # Headers that vary (Location, Retry-After) churn: bound the memory, not the count.
+                size = 2 * len(block) + 128 * (len(key) + 1)  # the block, the key and its tuples
+                if self._header_bytes + size > _HEADER_CACHE_BYTES:
+                    self._header_blocks.clear()
+                    self._header_bytes = 0
+                self._header_blocks[key] = block
+                self._header_bytes += size
         return block
 
-    def _sweep(self) -> None:
-        """Close connections that sent nothing since the last sweep (idle or stalled)."""
-        assert self._loop is not None
+    def sweep(self) -> None:
+        """Close connections that made no progress for the idle timeout, answer 408 to requests
+        past their deadline, and set the deadlines of requests beginning until the next sweep.
+        `serve` calls it every `tick` seconds; tests call it after moving `clock`."""
+        now = self.clock()
+        elapsed, self.now = now - self.now, now
+        limits = self.limits
+        self.head_deadline = now + limits.head_timeout + self.tick
+        self.body_deadline = now + limits.body_timeout + self.tick
         for connection in list(self.connections):
-            if connection.swept_at == connection.activity:
-                connection.drop()
-            connection.swept_at = connection.activity
-        self._loop.call_later(self.limits.idle_timeout, self._sweep)
+            connection.sweep(now, elapsed)
+
+    def _tick(self) -> None:
+        assert self._loop is not None
+        self.sweep()
+        self._ticking = self._loop.call_later(self.tick, self._tick)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
