@@ -382,6 +382,17 @@ class TaskService:
     def context(self, observation: Observation, base_url: str = "", **extra: Any) -> RenderContext:
         """A render context for templates of the observed task's API."""
         behaviour = self.behaviours[observation.record.api]
+        if not extra:  # the poll path: positional arguments are the cheapest
+            return RenderContext(
+                observation,
+                behaviour.time_format,
+                base_url,
+                behaviour.templates,
+                None,
+                None,
+                None,
+                behaviour.base_path,
+            )
         return RenderContext(
             observation,
             behaviour.time_format,

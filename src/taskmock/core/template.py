@@ -80,7 +80,7 @@ class RenderContext:
     templates: Mapping[str, Any] = field(default_factory=dict)
     items: list[Any] | None = None
     total: int | None = None  # list responses: all matching tasks, when items is one page
-    links: Mapping[str, str | None] = field(default_factory=dict)  # list responses: next, previous
+    links: Mapping[str, str | None] | None = None  # list responses: next and previous page URLs
     base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
 
     @property
@@ -281,7 +281,7 @@ def _count(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 
 
 def _page_link(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    return ctx.links.get(str(t["which"]))
+    return (ctx.links or {}).get(str(t["which"]))
 
 
 EXPRESSIONS: dict[str, Callable[[Mapping[str, Any], RenderContext], Any]] = {

@@ -64,19 +64,12 @@ class Journal:
         problem: str | None = None,
     ) -> None:
         """Append an entry (its sequence number is assigned here)."""
+        # One test on the hot path (a successful poll): only refusals and odd requests get cut.
+        if problem is not None or len(path) + len(query) + len(method) > FIELD_LIMIT:
+            method, path, query = method[:32], _cut(path) or "", _cut(query) or ""
+            task_id, problem = _cut(task_id), _cut(problem)
         self._entries.append(
-            (
-                next(self._seq),
-                time,
-                method[:32],
-                _cut(path),
-                _cut(query),
-                status,
-                api,
-                operation,
-                _cut(task_id),
-                _cut(problem),
-            )
+            (next(self._seq), time, method, path, query, status, api, operation, task_id, problem)
         )  # deque.append and next(count) are atomic: no lock needed
 
     def __iter__(self) -> Iterator[JournalEntry]:
