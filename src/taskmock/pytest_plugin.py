@@ -23,11 +23,13 @@ from typing import Any
 import pytest
 
 from taskmock.core.clock import ManualClock, make_clock
+from taskmock.errors import TaskmockError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.testing import MockServer, Taskmock
 from taskmock.transports.tls import throwaway_ca
 
 __all__ = [
+    "pytest_addoption",
     "pytest_configure",
     "taskmock",
     "taskmock_config",
@@ -35,7 +37,18 @@ __all__ = [
     "taskmock_tls_server",
 ]
 
-_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems", "tls"}
+_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems", "tls", "catalogs"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini option `taskmock_catalog`: catalog folders of your APIs, one per line."""
+    parser.addini(
+        "taskmock_catalog",
+        "taskmock catalog folders (specs/<api>.yaml, mocks/<api>.yaml), one per line, relative "
+        "to the ini file",
+        type="paths",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "taskmock(seed=0, clock='manual', speed=1.0, apis=None, tokens=None, allow_problems=False,"
-        " tls=False): configure the taskmock fixture for this test",
+        " tls=False, catalogs=None): configure the taskmock fixture for this test",
     )
 
 
@@ -66,9 +79,12 @@ def taskmock_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mo
 
 
 @pytest.fixture
-def taskmock_config() -> MockConfig:
-    """How to build each test's mock; override it in a conftest.py to change the default."""
-    return MockConfig(clock=ManualClock(), seed=0)
+def taskmock_config(pytestconfig: pytest.Config) -> MockConfig:
+    """How to build each test's mock; override it in a conftest.py to change the default.
+
+    Its catalogs are the ini option `taskmock_catalog`'s folders (and `TASKMOCK_CATALOG`'s)."""
+    catalogs = tuple(pytestconfig.getini("taskmock_catalog"))
+    return MockConfig(clock=ManualClock(), seed=0, catalogs=catalogs)
 
 
 @pytest.fixture
@@ -96,10 +112,22 @@ def taskmock(
         config = replace(config, apis=tuple(options["apis"]))
     if "tokens" in options:
         config = replace(config, tokens=frozenset(options["tokens"]))
+    if options.get("catalogs"):
+        root = request.config.rootpath
+        extra = tuple(root / folder for folder in options["catalogs"])
+        config = replace(config, catalogs=(*config.catalogs, *extra))
     server = taskmock_server
     if options.get("tls"):
         server = request.getfixturevalue("taskmock_tls_server")
-    mock = server.host(MockApp(config))
+    try:
+        app = MockApp(config)
+    except TaskmockError as exc:  # a broken catalog, an unknown API: the message, no traceback
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(f"taskmock: {problem}", pytrace=False)
+    mock = server.host(app)
     if options.get("allow_problems"):
         mock.allow_problems()
     yield mock

@@ -186,3 +186,46 @@ def test_parallel(taskmock, n):
 """)
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=8)
+
+
+def _user_catalog(pytester: pytest.Pytester, folder: str, name: str) -> None:
+    from tests.support import scenario_path, spec_path
+
+    root = pytester.path / folder
+    (root / "specs").mkdir(parents=True)
+    (root / "mocks").mkdir()
+    (root / "specs" / f"{name}.yaml").write_text(spec_path("hailuo").read_text())
+    scenario = scenario_path("hailuo").read_text().replace("api: hailuo", f"api: {name}")
+    (root / "mocks" / f"{name}.yaml").write_text(scenario + "\nroot: false\n")
+
+
+def test_catalogs_come_from_the_ini_file_and_the_marker(pytester: pytest.Pytester) -> None:
+    _user_catalog(pytester, "apis", "acme")
+    _user_catalog(pytester, "more", "zeta")
+    pytester.makeini("[pytest]\ntaskmock_catalog =\n    apis\n")
+    pytester.makepyfile(
+        CLIENT
+        + """
+import pytest
+
+def test_the_ini_catalog(taskmock):
+    task = taskmock.create("acme")
+    assert taskmock.base_url("acme").endswith("/acme")
+    taskmock.advance(3600)
+    body = get(task.poll_url, {"Authorization": taskmock.token("acme")})
+    assert body["status"] == "Success"
+    assert "zeta" not in taskmock.app.tasks.behaviours
+
+@pytest.mark.taskmock(catalogs=["more"])
+def test_the_marker_adds_one(taskmock):
+    assert {"acme", "zeta"} <= set(taskmock.app.tasks.behaviours)
+
+@pytest.mark.taskmock(catalogs=["nowhere"])
+def test_a_missing_catalog_is_a_clear_error(taskmock):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*taskmock: *nowhere: *a catalog is a folder*"])
+    assert "Traceback" not in result.stdout.str()
