@@ -132,7 +132,7 @@ def test_two_apis_at_the_same_root_route_is_an_error_that_says_what_to_do(
     tmp_path: Path,
 ) -> None:
     folder = make_catalog(tmp_path, "acme")
-    with pytest.raises(CatalogError, match="set `root: false` in mocks/acme.yaml"):
+    with pytest.raises(CatalogError, match=r"set `root: false` in mocks/acme\.yaml"):
         MockApp(MockConfig(catalogs=(folder,), clock=ManualClock()))
 
 
