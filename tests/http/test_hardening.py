@@ -116,7 +116,7 @@ def test_a_list_renders_only_its_page_and_lookups_use_indexes() -> None:
             assert reply.status == 200, (name, reply.body[:200])
         assert live.request("GET", "/__taskmock/tasks?limit=10").json()["count"] == 25_000
         # Before: every task rendered (seconds); now a page, or one indexed lookup.
-        assert max(timings.values()) < 0.25, timings
+        assert max(timings.values()) < 1.0, timings  # (before: 3-4 s for the list)
     finally:
         live.stop()
 

@@ -80,7 +80,7 @@ def _broken(tmp_path: Path, api: str, old: str, new: str) -> Path:
             "role: poll, param: task_id }",
             "role: pole, param: task_id }",
             "/operations/vapi_task_get/role",
-            "'pole' is not one of",
+            "unknown role 'pole'; did you mean 'poll'?",
         ),
         (
             "kokoon",

@@ -89,10 +89,10 @@ def test_compiled_progress_equals_the_plain_expression(
     }
     ctx = RenderContext(observe(RECORD_RUNNING, at))
     compiled = _renderer(template)
-    assert compiled is not EXPRESSIONS["progress"]
-    assert compiled(template, ctx) == EXPRESSIONS["progress"](template, ctx)
+    assert compiled is not EXPRESSIONS["progress"].render
+    assert compiled(template, ctx) == EXPRESSIONS["progress"].render(template, ctx)
 
 
 def test_progress_with_templated_bounds_keeps_the_general_expression() -> None:
     template = {"$": "progress", "state": "running", "to": {"$": "input", "key": "n", "default": 9}}
-    assert _renderer(template) is EXPRESSIONS["progress"]
+    assert _renderer(template) is EXPRESSIONS["progress"].render

@@ -17,7 +17,8 @@ from typing import Any
 from taskmock.checks.lifecycle import ERROR, WARNING, Finding, Poll, lifecycle_findings
 from taskmock.checks.protocol import refused_findings, unknown_id_findings
 from taskmock.checks.schema import response_violations
-from taskmock.core.scenario import Behaviour, OperationBehaviour
+from taskmock.core import roles
+from taskmock.core.scenario import Behaviour
 from taskmock.errors import TaskmockError
 
 __all__ = [
@@ -137,8 +138,8 @@ def credential_header(behaviour: Behaviour, token: str) -> str:
     return prefix + token
 
 
-def _poll_op(behaviour: Behaviour) -> OperationBehaviour:
-    return next(op for op in behaviour.operations.values() if op.role == "poll")
+def _poll_op(behaviour: Behaviour) -> roles.Poll:
+    return behaviour.poll
 
 
 def run_checks(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from taskmock.cli.options import add_catalog_option, catalog_from
 from taskmock.core.catalog import bundled_catalog
+from taskmock.core.roles import Create
 from taskmock.errors import UsageError
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
     from taskmock.checks.runner import Unreachable, credential_header
 
     create = next(
-        (op for op in behaviour.operations.values() if op.role == "create" and op.example), None
+        (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
+        None,
     )
     if create is None:
         raise UsageError(f"{behaviour.api}: no create operation with an example; give --task-id")

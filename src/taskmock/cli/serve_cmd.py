@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
+from taskmock.core.roles import Create
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
@@ -137,7 +138,8 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
         )
         lines.append(f"# {api}: {path}")
         create = next(
-            (op for op in behaviour.operations.values() if op.role == "create" and op.example), None
+            (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
+            None,
         )
         if create is not None:
             body = json.dumps(create.example, separators=(",", ":"))

@@ -20,9 +20,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from taskmock.core.lifecycle import Lifecycle
+from taskmock.core.roles import Poll, Role, parse_role, role_problems
 from taskmock.core.source import SourceDocument, load_document, pointer_of
-from taskmock.core.spec import Operation, Spec, load_spec
-from taskmock.core.template import template_problems
+from taskmock.core.spec import Spec, load_spec
+from taskmock.core.template import normalize, template_problems
 from taskmock.errors import DocumentError, Problem, ScenarioError, UnknownNameError, did_you_mean
 from taskmock.resources import mocks_dir
 
@@ -30,7 +31,6 @@ __all__ = [
     "AuthRule",
     "Behaviour",
     "ErrorAnswer",
-    "OperationBehaviour",
     "Scenario",
     "load_behaviour",
     "load_behaviour_file",
@@ -136,32 +136,6 @@ class AuthRule:
 
 
 @dataclass(frozen=True)
-class OperationBehaviour:
-    """What the mock does for one spec operation."""
-
-    operation: Operation
-    role: str
-    status: int
-    response: Any = None
-    param: str | None = None
-    param_in: str = "path"
-    field: str | None = None
-    validate_request: bool = False
-    example: Mapping[str, Any] | None = None
-    resource: str | None = None
-    item: Any = None
-    in_use_by: str | None = None
-    page_size: int | None = None
-
-    def path_for(self, task_id: Any) -> str:
-        """The request path (with query) that addresses `task_id` through this operation."""
-        path = self.operation.path
-        if self.param_in == "query":
-            return f"{path}?{self.param}={task_id}"
-        return path.replace("{" + str(self.param) + "}", str(task_id))
-
-
-@dataclass(frozen=True)
 class Behaviour:
     """Everything the mock needs to play one API."""
 
@@ -178,7 +152,7 @@ class Behaviour:
     forced_states: Mapping[str, Any]
     templates: Mapping[str, Any]
     body: Any
-    operations: Mapping[str, OperationBehaviour]
+    operations: Mapping[str, Role]
     select: tuple[tuple[Mapping[str, Any], str], ...]
     scenarios: Mapping[str, Scenario]
     default_scenario: str
@@ -190,9 +164,9 @@ class Behaviour:
         return "" if self.root else f"/{self.api}"
 
     @property
-    def poll(self) -> OperationBehaviour:
+    def poll(self) -> Poll:
         """The operation that polls one task."""
-        return next(op for op in self.operations.values() if op.role == "poll")
+        return next(op for op in self.operations.values() if isinstance(op, Poll))
 
     def poll_path(self, task_id: Any) -> str:
         """The path (with query) that polls a task on a mock."""
@@ -228,15 +202,6 @@ class Behaviour:
         if not scenario.fields:
             return self.body
         return {**self.body, **scenario.fields}
-
-
-# The keys each operation role needs besides `role`.
-_ROLE_NEEDS: dict[str, tuple[str, ...]] = {
-    "param": ("poll", "cancel", "fetch", "remove", "find", "forget"),
-    "resource": ("upload", "fetch", "remove", "catalog"),
-    "field": ("find", "forget", "collect"),
-    "item": ("catalog", "collect"),
-}
 
 
 @cache
@@ -345,9 +310,8 @@ def _semantic_problems(
             entry.get("response"), templates, where + "/response"
         ):
             yield source.problem(pointer, message)
-        for key, roles in _ROLE_NEEDS.items():
-            if entry["role"] in roles and not entry.get(key):
-                yield source.problem(where, f"role {entry['role']!r} needs {key!r}")
+        for pointer, message in role_problems(entry, where):
+            yield source.problem(pointer, message)
         for pointer, message in template_problems(entry.get("item"), templates, where + "/item"):
             yield source.problem(pointer, message)
     for kind in ("failed", "cancelled"):
@@ -408,6 +372,7 @@ def _path_problems(
 
 
 def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behaviour:
+    data = normalize(data)  # option aliases under their names: rendering reads one spelling
     operations = {op.operation_id: op for op in spec.operations()}
     scenarios = {
         name: Scenario(
@@ -442,22 +407,8 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         templates=data.get("templates", {}),
         body=data["body"],
         operations={
-            op_id: OperationBehaviour(
-                operations[op_id],
-                e["role"],
-                int(e.get("status", 200)),
-                e.get("response"),
-                e.get("param"),
-                e.get("in", "path"),
-                e.get("field"),
-                bool(e.get("request", False)),
-                e.get("example"),
-                e.get("resource"),
-                e.get("item"),
-                e.get("in-use-by"),
-                e.get("page-size"),
-            )
-            for op_id, e in data["operations"].items()
+            op_id: parse_role(entry, operations[op_id])
+            for op_id, entry in data["operations"].items()
         },
         select=tuple((rule["input"], rule["scenario"]) for rule in data.get("select", [])),
         scenarios=scenarios,

@@ -12,6 +12,7 @@ from taskmock.core.catalog import Catalog, bundled_catalog
 from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
 from taskmock.core.lifecycle import EMPTY_VALUES
+from taskmock.core.roles import Collect, Find, Forget, Remove
 from taskmock.core.scenario import Behaviour
 from taskmock.core.store import InMemoryTaskStore
 from taskmock.core.template import (
@@ -100,7 +101,11 @@ class TaskService:
             api: [
                 (field_path, path, leaf_templates(behaviour.body, path, behaviour.templates))
                 for field_path in sorted(
-                    {str(op.field) for op in behaviour.operations.values() if op.field}
+                    {
+                        op.field
+                        for op in behaviour.operations.values()
+                        if isinstance(op, Find | Forget | Collect)
+                    }
                 )
                 for path in [tuple(field_path.split("."))]
             ]
@@ -108,7 +113,11 @@ class TaskService:
         }
         # Input fields that refer to stored resources (`in-use-by`), indexed at creation.
         self._uses: dict[str, set[str]] = {
-            api: {str(op.in_use_by) for op in behaviour.operations.values() if op.in_use_by}
+            api: {
+                op.in_use_by
+                for op in behaviour.operations.values()
+                if isinstance(op, Remove) and op.in_use_by
+            }
             for api, behaviour in self.behaviours.items()
         }
         self._compiled: dict[tuple[str, str], CompiledBody] = {

@@ -7,10 +7,24 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from taskmock.core.engine import TaskRecord, observe
-from taskmock.core.scenario import Behaviour, OperationBehaviour
+from taskmock.core.roles import (
+    Catalog,
+    Collect,
+    Create,
+    Fetch,
+    Find,
+    Forget,
+    Listing,
+    Poll,
+    Remove,
+    Role,
+    Static,
+    Upload,
+)
+from taskmock.core.scenario import Behaviour
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import render
 from taskmock.errors import CatalogError, Problem, UnknownNameError
@@ -32,7 +46,7 @@ class VendorRoute:
     """What a vendor route leads to."""
 
     behaviour: Behaviour
-    operation: OperationBehaviour
+    operation: Role
     parameters: tuple[ParameterRule, ...] = ()
 
     @cached_property
@@ -127,16 +141,15 @@ class VendorSurface:
             return self._error(route, "bad-request", f"{SCENARIO_HEADER}: {exc}", SCENARIO_HEADER)
         except CapacityError as exc:
             return self._full(route, exc)
+        op = cast(Create, route.operation)
         view = self.tasks.view(record, request.base_url)
-        body = render(
-            route.operation.response, self.tasks.context(view.observation, request.base_url)
-        )
-        return self._answer(route, route.operation.status, body, str(record.id))
+        body = render(op.response, self.tasks.context(view.observation, request.base_url))
+        return self._answer(route, op.status, body, str(record.id))
 
     def _poll(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        task_id = values.get(route.operation.param or "")
+        task_id = values.get(cast(Poll, route.operation).param)
         record = (
             self.tasks.find(route.behaviour.api, task_id, owner) if task_id is not None else None
         )
@@ -161,7 +174,7 @@ class VendorSurface:
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         api = route.behaviour.api
-        task_id = values.get(route.operation.param or "")
+        task_id = values.get(cast(Poll, route.operation).param)
         record = self.tasks.find(api, task_id, owner) if task_id is not None else None
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
@@ -174,7 +187,7 @@ class VendorSurface:
     def _static(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        op = route.operation
+        op = cast(Static, route.operation)
         if op.validate_request:
             try:
                 read_body(route.behaviour.spec, op.operation.raw, request)
@@ -191,7 +204,7 @@ class VendorSurface:
     def _upload(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        op = route.operation
+        op = cast(Upload, route.operation)
         try:
             data = read_body(route.behaviour.spec, op.operation.raw, request)
             record = self.tasks.create_resource(route.behaviour.api, str(op.resource), owner, data)
@@ -204,25 +217,27 @@ class VendorSurface:
     def _fetch(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
+        op = cast(Fetch, route.operation)
         record = self._resource(route, values, owner)
         if record is None:
-            return self._error(route, "not-found", f"no {route.operation.resource} {values}")
-        return self._render_for(request, route, record, route.operation.response)
+            return self._error(route, "not-found", f"no {op.resource} {values}")
+        return self._render_for(request, route, record, op.response)
 
     def _remove(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
+        op = cast(Remove, route.operation)
         record = self._resource(route, values, owner)
         if record is None:
-            return self._error(route, "not-found", f"no {route.operation.resource} {values}")
+            return self._error(route, "not-found", f"no {op.resource} {values}")
         busy = self._used_by_active_task(route, record.id, owner)
         if busy is not None:
             return self._error(route, "conflict", f"used by task {busy}, which has not ended")
-        self.tasks.store.drop_resource(record.api, str(route.operation.resource), record.id)
+        self.tasks.store.drop_resource(record.api, op.resource, record.id)
         return self._empty(route)
 
     def _used_by_active_task(self, route: VendorRoute, resource_id: Any, owner: str) -> Any:
-        field_name = route.operation.in_use_by
+        field_name = cast(Remove, route.operation).in_use_by
         if not field_name:
             return None
         terminal = route.behaviour.lifecycle.terminal
@@ -235,8 +250,8 @@ class VendorSurface:
     def _catalog(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        op = route.operation
-        api, kind = route.behaviour.api, str(op.resource)
+        op = cast(Catalog, route.operation)
+        api, kind = route.behaviour.api, op.resource
         page = self._page(route, values)
         records = _slice(self.tasks.visible_resources(api, kind, owner), page)
         items = [self._render_item(request, record, op.item) for record in records]
@@ -244,45 +259,44 @@ class VendorSurface:
         return self._listing(request, route, owner, items, total, page)
 
     def _resource(self, route: VendorRoute, values: dict[str, Any], owner: str) -> Any:
-        wanted = values.get(route.operation.param or "")
-        kind = str(route.operation.resource)
-        return self.tasks.find_resource(route.behaviour.api, kind, wanted, owner)
+        op = cast(Fetch | Remove, route.operation)
+        wanted = values.get(op.param)
+        return self.tasks.find_resource(route.behaviour.api, op.resource, wanted, owner)
 
     # --- derived from tasks by a body field (restored videos, files) -------------------------
 
     def _find(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
+        op = cast(Find, route.operation)
         found = self._derived(route, values, owner)
         if found is None:
-            return self._error(route, "not-found", f"no {route.operation.field} {values}")
-        return self._render_for(request, route, found, route.operation.response)
+            return self._error(route, "not-found", f"no {op.field} {values}")
+        return self._render_for(request, route, found, op.response)
 
     def _forget(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
+        op = cast(Forget, route.operation)
         found = self._derived(route, values, owner)
         if found is None:
-            return self._error(route, "not-found", f"no {route.operation.field} {values}")
-        wanted = values.get(route.operation.param or "")
-        self.tasks.forget(route.behaviour.api, str(route.operation.field), wanted, owner)
+            return self._error(route, "not-found", f"no {op.field} {values}")
+        self.tasks.forget(route.behaviour.api, op.field, values.get(op.param), owner)
         return self._empty(route, str(found.id))
 
     def _collect(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        op = route.operation
+        op = cast(Collect, route.operation)
         page = self._page(route, values)
-        carrying = list(self.tasks.carrying(route.behaviour.api, str(op.field), owner))
+        carrying = list(self.tasks.carrying(route.behaviour.api, op.field, owner))
         records = _slice(iter(carrying), page)
         items = [self._render_item(request, record, op.item) for record in records]
         return self._listing(request, route, owner, items, len(carrying), page)
 
     def _derived(self, route: VendorRoute, values: dict[str, Any], owner: str) -> TaskRecord | None:
-        wanted = values.get(route.operation.param or "")
-        return self.tasks.find_derived(
-            route.behaviour.api, str(route.operation.field), wanted, owner
-        )
+        op = cast(Find | Forget, route.operation)
+        return self.tasks.find_derived(route.behaviour.api, op.field, values.get(op.param), owner)
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -298,7 +312,8 @@ class VendorSurface:
         return render(template, self.tasks.context(observation, request.base_url))
 
     def _page(self, route: VendorRoute, values: dict[str, Any]) -> Page:
-        return page_of(values, route.parameter_names, route.operation.page_size or DEFAULT_PAGE)
+        op = cast(Listing | Catalog | Collect, route.operation)
+        return page_of(values, route.parameter_names, op.page_size or DEFAULT_PAGE)
 
     def _listing(
         self,
@@ -314,9 +329,8 @@ class VendorSurface:
         context = self.tasks.context(
             stand_in, request.base_url, items=items, total=total, links=links
         )
-        return self._answer(
-            route, route.operation.status, render(route.operation.response, context)
-        )
+        op = cast(Listing | Catalog | Collect, route.operation)
+        return self._answer(route, op.status, render(op.response, context))
 
     def _empty(self, route: VendorRoute, task_id: str | None = None) -> Outcome:
         op = route.operation
