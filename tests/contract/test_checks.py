@@ -18,6 +18,7 @@ from taskmock.checks.lifecycle import ERROR, WARNING
 from taskmock.checks.runner import CheckRun, HttpTarget, run_checks
 from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import load_behaviour
+from taskmock.core.spec import load_api
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.faults import Fault
 from taskmock.http.messages import Request, Response
@@ -74,14 +75,13 @@ def serve() -> Iterator[Callable[[MockApp], LiveMock]]:
 
 
 def check(live: LiveMock, api: str, scenario: str = "success", **options: Any) -> CheckRun:
-    behaviour = load_behaviour(api)
     record = live.app.tasks.create(api, scenario)
     clock = live.clock
     target = HttpTarget(live.base_url, max_requests=500, sleep=clock.advance)
     return run_checks(
-        behaviour,
+        load_api(api),
         target,
-        behaviour.auth.example,
+        load_behaviour(api).auth.example,  # the mock's example credential, whole
         [str(record.id)],
         poll_interval=5,
         max_wait=3600,
@@ -261,6 +261,8 @@ def test_kokoon_status_codes_are_only_warnings(serve: Callable[[MockApp], LiveMo
     assert run.failed(strict=True)
 
 
+# Three probes, an unknown id, schema and lifecycle; a fourth probe where a prefix is documented.
+CHECKS_RUN = {"kokoon": 5, "tensorpix": 6, "hailuo": 6}
 SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
 
 
@@ -270,7 +272,7 @@ def test_the_faithful_mock_passes_every_check(
 ) -> None:
     run = check(serve(MockApp(MockConfig(clock=ManualClock()))), api, scenario)
     assert run.findings == []
-    assert len(run.checks) == 5
+    assert len(run.checks) == CHECKS_RUN[api]
     assert run.polls[next(iter(run.polls))] >= 3  # it really followed the task through its states
 
 
@@ -283,10 +285,9 @@ def test_the_runner_honours_retry_after_and_its_budget(
     assert run.findings == []
     assert any("throttled 2 time(s)" in note for note in run.notes)
     record = live.app.tasks.create("tensorpix", "slow-queue")
-    behaviour = load_behaviour("tensorpix")
     target = HttpTarget(live.base_url, max_requests=3, sleep=live.clock.advance)
     limited = run_checks(
-        behaviour,
+        load_api("tensorpix"),
         target,
         "abc",
         [str(record.id)],
@@ -367,7 +368,8 @@ def test_cli_create_writes_json_and_junit(
         env={"TASKMOCK_TOKEN": "abc"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "creating one task (a preview): POST /api/jobs/" in result.stderr
+    assert "creating one task, the spec's cheapest (A preview job: free" in result.stderr
+    assert "POST /api/jobs/" in result.stderr
     (task,) = live.app.tasks.store.all("tensorpix")
     assert task.input["preview"] is True  # the cheapest task the vendor offers
     document = json.loads(report.read_text())
@@ -375,12 +377,13 @@ def test_cli_create_writes_json_and_junit(
     assert [c["check"] for c in document["checks"]] == [
         "credential-required",
         "credential-checked",
+        "credential-prefix",
         "unknown-id",
         "schema",
         "lifecycle",
     ]
     assert any("--max-wait passed" in note for note in document["notes"])
-    assert junit.read_text().startswith('<testsuite name="taskmock check tensorpix" tests="5"')
+    assert junit.read_text().startswith('<testsuite name="taskmock check tensorpix" tests="6"')
 
 
 def test_cli_reports_findings_in_json_and_junit(
@@ -461,7 +464,7 @@ def test_cli_reports_findings_in_json_and_junit(
             ],
             "cannot reach",
         ),
-        (["--base-url", "http://x"], "the following arguments are required: --api"),
+        (["--base-url", "http://x"], "one of the arguments --api --spec is required"),
     ],
 )
 def test_cli_usage_errors_exit_2(args: list[str], fragment: str) -> None:
