@@ -234,6 +234,7 @@ def read_contract(spec: Spec, poll: str | None = None) -> tuple[Contract | None,
     """
     problems: Problems = []
     polls, creates = _roles(spec, problems)
+    misspelt = bool(problems)  # a role that is not one: its "did you mean" says enough
     _check_prefixes(spec, problems)
     business = _business_errors(spec, problems)
     try:
@@ -243,22 +244,32 @@ def read_contract(spec: Spec, poll: str | None = None) -> tuple[Contract | None,
     if not lifecycles and not polls and not creates:
         return None, problems
     if not polls:
-        candidates = [op.operation_id for op in spec.operations() if _task_component(spec, op)]
-        hint = f"; the operations that answer a task: {', '.join(candidates)}" if candidates else ""
-        problems.append(
-            ("/paths", f"no operation has x-task-role: poll (the GET that reads a task){hint}")
-        )
+        if not misspelt:
+            candidates = [op.operation_id for op in spec.operations() if _task_component(spec, op)]
+            hint = (
+                f"; the operations that answer a task: {', '.join(candidates)}"
+                if candidates
+                else ""
+            )
+            problems.append(
+                ("/paths", f"no operation has x-task-role: poll (the GET that reads a task){hint}")
+            )
         return None, problems
-    if poll is not None:
-        chosen = [op for op in polls if op.operation_id == poll]
-        if not chosen:
-            raise UnknownNameError("poll operation", poll, (op.operation_id for op in polls))
-        polls = chosen
-    operation = polls[0]
-    lifecycle = _lifecycle(spec, operation, lifecycles, problems)
-    task_id = _id_parameter(spec, operation, problems)
-    credential = _credential(spec, operation, problems)
+    if poll is not None and poll not in {op.operation_id for op in polls}:
+        raise UnknownNameError("poll operation", poll, (op.operation_id for op in polls))
+    # Every poll operation is read, so `specs validate` finds a broken one that is not the default.
+    reads = {
+        op.operation_id: (
+            _lifecycle(spec, op, lifecycles, problems),
+            _id_parameter(spec, op, problems),
+            _credential(spec, op, problems),
+        )
+        for op in polls
+    }
+    operation = next(op for op in polls if poll in (None, op.operation_id))
+    lifecycle, task_id, credential = reads[operation.operation_id]
     create = _create(spec, creates, lifecycle, problems, operation)
+    problems = list(dict.fromkeys(problems))
     if problems or lifecycle is None or task_id is None:
         return None, problems
     info = spec.document.get("info") or {}
