@@ -138,7 +138,7 @@ def test_yaml_round_trip_of_bundled_specs_is_json_safe() -> None:
         assert json.loads(json.dumps(data)) == data
 
 
-# The extensions the contract checks read (core/contract.py): a missing or wrong one is a problem
+# The extensions the contract checks read (core/extensions.py): a missing or wrong one is a problem
 # with file, line, pointer and a "did you mean".
 
 TASK_GET = "/paths/~1kokoon~1api~1sr~1v4~1task~1{tid}/get"
@@ -314,3 +314,13 @@ def test_a_credential_that_cannot_travel_in_a_header(tmp_path: Path) -> None:
     pointer, message, _ = _only(path)
     assert pointer == "/security"
     assert message.startswith("taskmock sends a credential in a header")
+
+
+def test_other_tools_extensions_are_not_taken_for_typos(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "      x-task-role: poll\n",
+        "      x-task-role: poll\n      x-deprecated: false\n      x-order: 1\n      x-state: beta\n",
+    )
+    assert validate_file(path) == []

@@ -1,4 +1,4 @@
-"""What the checks read from a spec (core/contract.py): the bundled specs, and small ones of our own."""
+"""What the checks read from a spec (core/contract.py, core/extensions.py): the bundled specs, and small ones of our own."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.contract import Contract, read_contract
+from taskmock.core.contract import Contract
+from taskmock.core.extensions import read_contract
 from taskmock.core.source import SourceDocument
 from taskmock.core.spec import Spec, load_api
 from taskmock.errors import SpecError, UnknownNameError
@@ -206,6 +207,7 @@ def test_no_security_no_credential_and_an_anonymous_alternative_makes_it_optiona
         ({"type": "string", "pattern": "^[0-9]{15}$"}, "999999999999999"),
         ({"type": "string", "maxLength": 13}, "taskmockprobe"),
         ({"type": "string", "pattern": "^r_[a-z]+$"}, "taskmock-probe-unknown-id"),  # none fits
+        ({"type": "string", "pattern": "(?<!x"}, "taskmock-probe-unknown-id"),  # not a regex
     ],
 )
 def test_the_unknown_id_is_shaped_by_the_id_schema(schema: dict[str, Any], probe: str) -> None:

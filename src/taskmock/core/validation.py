@@ -4,7 +4,7 @@ Checks, in order: the file parses; every local `$ref` resolves; the document is 
 every example validates against its schema (placeholders against their shape only); every
 `x-lifecycle` is well formed and agrees with the schema's `if`/`then` rules and status enum; every
 provenance (`x-source`, `x-status-codes`) is one of ours and no extension is a near miss of one;
-a task API declares what the contract checks need (`core/contract.py`).
+a task API declares what the contract checks need (`core/extensions.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from jsonschema.protocols import Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
-from taskmock.core.contract import EXTENSIONS, SOURCES, read_contract
+from taskmock.core.extensions import EXTENSIONS, SOURCES, read_contract
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
 from taskmock.core.spec import Spec, load_spec
@@ -242,6 +242,9 @@ def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
             )
 
 
+# How alike an unknown extension must be to one of ours to be a typo, not someone else's extension
+# (x-credential-prefx is; x-deprecated and x-order, common elsewhere, are not).
+_NEAR_MISS = 0.85
 # Values, not spec: an extension-looking key inside them is data.
 _DATA_KEYS = frozenset({"example", "value", "default", "const", "enum"})
 
@@ -266,7 +269,7 @@ def _extension_problems(
                     pointer_of(where),
                     f"{value!r} is not a provenance{did_you_mean(str(value), SOURCES)}",
                 )
-            close = difflib.get_close_matches(key, EXTENSIONS, n=1)
+            close = difflib.get_close_matches(key, EXTENSIONS, n=1, cutoff=_NEAR_MISS)
             if key not in EXTENSIONS and close:
                 yield spec.source.problem(
                     pointer_of(where), f"unknown extension {key!r}; did you mean {close[0]!r}?"
