@@ -74,7 +74,7 @@ def register(commands: Any) -> None:
     check.set_defaults(run=run)
 
 
-def load_checked_spec(args: argparse.Namespace) -> Spec:
+def _spec_from(args: argparse.Namespace) -> Spec:
     """The spec to check against: a user's file (validated first) or a bundled API by name."""
     from taskmock.core.spec import load_api, load_spec
 
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from taskmock.checks.runner import HttpTarget, Unreachable, run_checks
     from taskmock.core.contract import Contract
 
-    contract = Contract.from_spec(load_checked_spec(args), poll=args.poll)
+    contract = Contract.from_spec(_spec_from(args), poll=args.poll)
     token = args.token or os.environ.get("TASKMOCK_TOKEN")
     if not token and contract.credential is not None:
         raise UsageError(
