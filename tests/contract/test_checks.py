@@ -18,6 +18,7 @@ from taskmock.checks.lifecycle import ERROR, WARNING
 from taskmock.checks.runner import CheckRun, HttpTarget, run_checks
 from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import load_behaviour
+from taskmock.core.spec import load_api
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.faults import Fault
 from taskmock.http.messages import Request, Response
@@ -73,14 +74,13 @@ def serve() -> Iterator[Callable[[MockApp], LiveMock]]:
 
 
 def check(live: LiveMock, api: str, scenario: str = "success", **options: Any) -> CheckRun:
-    behaviour = load_behaviour(api)
     record = live.app.tasks.create(api, scenario)
     clock = live.clock
     target = HttpTarget(live.base_url, max_requests=500, sleep=clock.advance)
     return run_checks(
-        behaviour,
+        load_api(api),
         target,
-        behaviour.auth.example,
+        load_behaviour(api).auth.example,  # the mock's example credential, whole
         [str(record.id)],
         poll_interval=5,
         max_wait=3600,
@@ -152,6 +152,7 @@ def _no_finish_time_at_done(body: dict[str, Any], n: int) -> dict[str, Any]:
 
 BROKEN: list[tuple[str, str, Mutation]] = [
     ("declared-state", "tensorpix", _set("status", 3)),
+    ("declared-state", "hailuo", _set("status", ["Success"])),  # unhashable: no crash either
     ("terminal-final", "tensorpix", _after_terminal("status", 1, 2)),
     ("progress-monotone", "tensorpix", _progress_down),
     ("timestamp-stable", "kokoon", _request_time_moves),
@@ -260,6 +261,8 @@ def test_kokoon_status_codes_are_only_warnings(serve: Callable[[MockApp], LiveMo
     assert run.failed(strict=True)
 
 
+# Three probes, an unknown id, schema and lifecycle; a fourth probe where a prefix is documented.
+CHECKS_RUN = {"kokoon": 5, "tensorpix": 6, "hailuo": 6}
 SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
 
 
@@ -269,7 +272,7 @@ def test_the_faithful_mock_passes_every_check(
 ) -> None:
     run = check(serve(MockApp(MockConfig(clock=ManualClock()))), api, scenario)
     assert run.findings == []
-    assert len(run.checks) == 5
+    assert len(run.checks) == CHECKS_RUN[api]
     assert run.polls[next(iter(run.polls))] >= 3  # it really followed the task through its states
 
 
@@ -282,10 +285,9 @@ def test_the_runner_honours_retry_after_and_its_budget(
     assert run.findings == []
     assert any("throttled 2 time(s)" in note for note in run.notes)
     record = live.app.tasks.create("tensorpix", "slow-queue")
-    behaviour = load_behaviour("tensorpix")
     target = HttpTarget(live.base_url, max_requests=3, sleep=live.clock.advance)
     limited = run_checks(
-        behaviour,
+        load_api("tensorpix"),
         target,
         "abc",
         [str(record.id)],
@@ -366,7 +368,8 @@ def test_cli_create_writes_json_and_junit(
         env={"TASKMOCK_TOKEN": "abc"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "creating one task (a preview): POST /api/jobs/" in result.stderr
+    assert "creating one task, the spec's cheapest (A preview job: free" in result.stderr
+    assert "POST /api/jobs/" in result.stderr
     (task,) = live.app.tasks.store.all("tensorpix")
     assert task.input["preview"] is True  # the cheapest task the vendor offers
     document = json.loads(report.read_text())
@@ -374,12 +377,13 @@ def test_cli_create_writes_json_and_junit(
     assert [c["check"] for c in document["checks"]] == [
         "credential-required",
         "credential-checked",
+        "credential-prefix",
         "unknown-id",
         "schema",
         "lifecycle",
     ]
     assert any("--max-wait passed" in note for note in document["notes"])
-    assert junit.read_text().startswith('<testsuite name="taskmock check tensorpix" tests="5"')
+    assert junit.read_text().startswith('<testsuite name="taskmock check tensorpix" tests="6"')
 
 
 def test_cli_reports_findings_in_json_and_junit(
@@ -460,7 +464,7 @@ def test_cli_reports_findings_in_json_and_junit(
             ],
             "cannot reach",
         ),
-        (["--base-url", "http://x"], "the following arguments are required: --api"),
+        (["--base-url", "http://x"], "one of the arguments --api --spec is required"),
     ],
 )
 def test_cli_usage_errors_exit_2(args: list[str], fragment: str) -> None:
@@ -468,3 +472,243 @@ def test_cli_usage_errors_exit_2(args: list[str], fragment: str) -> None:
     assert result.returncode == 2, result.stdout
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# What the spec's extensions drive: business errors in a 200 body, a credential prefix, an unknown
+# id shaped by the id parameter's schema, severity by provenance.
+
+_JSON = [("content-type", "application/json")]
+
+
+def _answer(path: str, status: int, body: Any) -> Callable[[Request], Response | None]:
+    def answer(request: Request) -> Response | None:
+        if request.path == path:
+            return Response(status, json.dumps(body).encode(), _JSON)
+        return None
+
+    return answer
+
+
+def test_an_unknown_id_status_that_differs_from_an_inferred_choice_is_a_warning(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    # The spec says (inferred) that an unknown task gets HTTP 200 with code 2013; a 404 with the
+    # same body only differs from a guess.
+    not_found = {"base_resp": {"status_code": 2013, "status_msg": "task not found"}}
+    run = check(
+        serve(BrokenMock(answer=_answer("/task/taskmock-probe-unknown-id", 404, not_found))),
+        "hailuo",
+    )
+    assert [(f.rule, f.severity) for f in run.findings] == [("unknown-id", WARNING)]
+    assert not run.failed()
+    assert run.failed(strict=True)
+
+
+def test_an_unknown_id_status_that_contradicts_a_documented_one_is_an_error(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    # TensorPix documents its 404 (not inferred): a 400 contradicts it.
+    run = check(
+        serve(BrokenMock(answer=_answer("/api/jobs/999999999/", 400, {"detail": "Not found."}))),
+        "tensorpix",
+    )
+    assert [(f.rule, f.severity) for f in run.findings] == [("unknown-id", ERROR)]
+
+
+def test_an_error_shape_the_spec_marks_inferred_is_a_warning(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    # Kokoon's 401 body is inferred ({"message"}); another shape only differs from a guess.
+    def answer(request: Request) -> Response | None:
+        if "authorization" not in request.headers:
+            return Response(401, b'{"error": "no token"}', _JSON)
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "kokoon")
+    assert {(f.rule, f.severity) for f in run.findings} == {("credential-required", WARNING)}
+
+
+def test_a_refusal_in_a_200_body_is_read_through_x_business_errors(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    # MiniMax may refuse a credential in a 200 body: code 1004 means unauthorized.
+    def answer(request: Request) -> Response | None:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            refused = {"base_resp": {"status_code": 1004, "status_msg": "authorization failed"}}
+            return Response(200, json.dumps(refused).encode(), _JSON)
+        return None
+
+    assert check(serve(BrokenMock(answer=answer)), "hailuo").findings == []
+
+
+def test_a_200_body_with_a_success_code_is_not_a_refusal(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    def answer(request: Request) -> Response | None:
+        if "authorization" not in request.headers:
+            served = {"base_resp": {"status_code": 0, "status_msg": "success"}}
+            return Response(200, json.dumps(served).encode(), _JSON)
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "hailuo")
+    (finding,) = [f for f in run.findings if f.rule == "credential-required"]
+    assert (finding.severity, finding.message) == (ERROR, "the request was not refused")
+
+
+def test_a_refusal_code_that_does_not_mean_unauthorized_is_caught(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    def answer(request: Request) -> Response | None:
+        if "authorization" not in request.headers:
+            wrong = {"base_resp": {"status_code": 2013, "status_msg": "invalid params"}}
+            return Response(401, json.dumps(wrong).encode(), _JSON)
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "hailuo")
+    (finding,) = run.findings
+    assert (finding.rule, finding.path, finding.expected, finding.actual) == (
+        "credential-required",
+        "/base_resp/status_code",
+        [1004],
+        2013,
+    )
+    assert finding.severity == WARNING  # x-business-errors is inferred for this API
+
+
+def test_an_unknown_id_answered_with_a_code_that_does_not_mean_not_found_is_caught(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    wrong = {"base_resp": {"status_code": 1000, "status_msg": "unknown error"}}
+    run = check(
+        serve(BrokenMock(answer=_answer("/task/taskmock-probe-unknown-id", 200, wrong))), "hailuo"
+    )
+    (finding,) = run.findings
+    assert (finding.rule, finding.expected, finding.actual) == ("unknown-id", [2013], 1000)
+
+
+def test_a_poll_answered_with_a_business_error_is_caught(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    def answer(request: Request) -> Response | None:
+        if request.path.startswith("/task/") and "probe" not in request.path:
+            gone = {"base_resp": {"status_code": 2013, "status_msg": "invalid params"}}
+            return Response(200, json.dumps(gone).encode(), _JSON)
+        return None
+
+    run = check(serve(BrokenMock(answer=answer)), "hailuo")
+    (finding,) = [f for f in run.findings if f.rule == "poll"]
+    assert finding.severity == ERROR
+    assert "business code 2013 (not-found)" in finding.message
+
+
+def test_a_rate_limit_in_a_200_body_is_waited_out_not_reported(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    # The mock throttles in MiniMax's shape: HTTP 200, code 1002 (x-business-errors: rate-limited).
+    live = serve(MockApp(MockConfig(clock=ManualClock())))
+    live.app.faults.add(Fault("hailuo", 2, 30))
+    run = check(live, "hailuo")
+    assert run.findings == []
+    assert any("throttled 2 time(s)" in note for note in run.notes)
+
+
+def _bare_token_accepted(request: Request) -> Request:
+    """A server that takes a TensorPix key without its documented `Token ` prefix."""
+    current = request.headers.get("authorization", "")
+    if current.isalnum():
+        headers = {**request.headers, "authorization": f"Token {current}"}
+        return Request(
+            request.method,
+            request.path,
+            request.query_string,
+            headers,
+            request.body,
+            request.base_url,
+        )
+    return request
+
+
+def test_a_server_that_accepts_a_token_without_its_documented_prefix_is_caught(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    run = check(serve(BrokenMock(tamper=_bare_token_accepted)), "tensorpix")
+    assert errors(run) == {"credential-prefix"}
+
+
+def test_a_bare_token_is_sent_with_the_spec_s_prefix(serve: Callable[[MockApp], LiveMock]) -> None:
+    live = serve(MockApp(MockConfig(clock=ManualClock())))
+    record = live.app.tasks.create("tensorpix")
+    target = HttpTarget(live.base_url, sleep=live.clock.advance)
+    run = run_checks(load_api("tensorpix"), target, "abc", [str(record.id)], now=live.clock.now)
+    assert run.findings == []
+    assert run.final_states == {str(record.id): 2}
+
+
+def _uuid_spec(tmp_path: Any) -> Any:
+    """Kokoon's spec with its task id declared a uuid (the real ids are uuids)."""
+    from taskmock.core.spec import load_spec
+    from tests.support import spec_path
+
+    text = spec_path("kokoon").read_text(encoding="utf-8")
+    old = "          description: task unique id.\n          schema: { type: string }\n"
+    assert old in text
+    path = tmp_path / "kokoon.yaml"
+    path.write_text(
+        text.replace(old, old.replace("{ type: string }", "{ type: string, format: uuid }")),
+        encoding="utf-8",
+    )
+    return load_spec(path)
+
+
+def test_the_unknown_id_probe_is_shaped_by_the_id_schema(
+    serve: Callable[[MockApp], LiveMock], tmp_path: Any
+) -> None:
+    # A server that answers any well-formed uuid with a task, and a malformed id with 404: only a
+    # probe shaped like a real id finds it out.
+    import re
+
+    uuid_path = re.compile(r"/kokoon/api/sr/v4/task/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-")
+
+    def answer(request: Request) -> Response | None:
+        if uuid_path.match(request.path) and request.path.endswith("-000000000000"):
+            task = {"tid": request.path.rsplit("/", 1)[1], "step": "running"}
+            return Response(200, json.dumps(task).encode(), _JSON)
+        return None
+
+    live = serve(BrokenMock(answer=answer))
+    record = live.app.tasks.create("kokoon", "success")
+    token = load_behaviour("kokoon").auth.example
+    for spec, caught in ((load_api("kokoon"), False), (_uuid_spec(tmp_path), True)):
+        target = HttpTarget(live.base_url, sleep=live.clock.advance)
+        run = run_checks(spec, target, token, [str(record.id)], now=live.clock.now)
+        assert ("unknown-id" in errors(run)) is caught, [str(f) for f in run.findings]
+
+
+def test_the_poll_operation_can_be_chosen_and_may_take_its_id_in_the_query(
+    serve: Callable[[MockApp], LiveMock],
+) -> None:
+    from taskmock.core.contract import Contract
+
+    live = serve(MockApp(MockConfig(clock=ManualClock())))
+    record = live.app.tasks.create("hailuo", "success")
+    contract = Contract.from_spec(load_api("hailuo"), poll="minimax_query_video_generation")
+    target = HttpTarget(live.base_url, sleep=live.clock.advance)
+    run = run_checks(contract, target, "sk-test", [str(record.id)], now=live.clock.now)
+    assert run.findings == []
+    assert run.final_states == {str(record.id): "Success"}
+    operations = {entry.operation for entry in live.app.journal}
+    assert "minimax_query_video_generation" in operations
+    assert "vapi_task_get" not in operations
+
+
+def test_an_undeclared_state_is_a_warning_where_the_states_are_inferred() -> None:
+    from dataclasses import replace as evolve
+
+    from taskmock.checks.lifecycle import Poll, lifecycle_findings
+
+    lifecycle = load_api("tensorpix").lifecycles["Job"]
+    polls = [Poll(0.0, {"id": 1, "status": 7})]
+    for source, severity in (("vendor-docs", ERROR), ("inferred", WARNING)):
+        declared = evolve(lifecycle, source={**lifecycle.source, "states": source})
+        found = [f.severity for f in lifecycle_findings(declared, 1, polls)]
+        assert found == [severity]

@@ -15,7 +15,7 @@ import pytest
 
 from taskmock.checks.report import human_lines
 from taskmock.checks.runner import HttpTarget, run_checks
-from taskmock.core.scenario import load_behaviour
+from taskmock.core.spec import load_api
 
 
 @pytest.fixture
@@ -37,10 +37,9 @@ def live(request: pytest.FixtureRequest) -> dict[str, object]:
 
 
 def test_the_live_api_conforms(live: dict[str, object]) -> None:
-    behaviour = load_behaviour(str(live["api"]))
     task_ids = [str(t) for t in live["task_ids"]]  # type: ignore[attr-defined]
     run = run_checks(
-        behaviour,
+        load_api(str(live["api"])),
         HttpTarget(str(live["base_url"]), max_requests=300),
         str(live["token"]),
         task_ids,

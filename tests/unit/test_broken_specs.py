@@ -136,3 +136,191 @@ def test_yaml_round_trip_of_bundled_specs_is_json_safe() -> None:
     for name in ("kokoon", "tensorpix", "hailuo", "control"):
         data = yaml.safe_load(spec_path(name).read_text())
         assert json.loads(json.dumps(data)) == data
+
+
+# The extensions the contract checks read (core/extensions.py): a missing or wrong one is a problem
+# with file, line, pointer and a "did you mean".
+
+TASK_GET = "/paths/~1kokoon~1api~1sr~1v4~1task~1{tid}/get"
+TASK_POST = "/paths/~1kokoon~1api~1sr~1v4~1task/post"
+
+
+def _only(path: Path) -> tuple[str, str, str]:
+    (problem,) = validate_file(path)
+    assert problem.line is not None
+    return problem.pointer, problem.message, path.read_text().splitlines()[problem.line - 1]
+
+
+def test_a_task_api_without_a_poll_operation_names_the_candidates(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "      x-source: seed\n      x-task-role: poll\n",
+        "      x-source: seed\n",
+    )
+    pointer, message, _ = _only(path)
+    assert pointer == "/paths"
+    assert message == (
+        "no operation has x-task-role: poll (the GET that reads a task); "
+        "the operations that answer a task: kokoon_task_get"
+    )
+
+
+def test_a_misspelt_task_role(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, "kokoon", "x-task-role: poll", "x-task-role: pol")
+    pointer, message, line = _only(path)
+    assert pointer == f"{TASK_GET}/x-task-role"
+    assert message == "'pol' is not a task role; did you mean 'poll'?"
+    assert "x-task-role: pol" in line
+
+
+def test_a_poll_that_is_not_a_get(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, "kokoon", "x-task-role: create", "x-task-role: poll")
+    messages = [(p.pointer, p.message) for p in validate_file(path)]
+    assert (f"{TASK_POST}/x-task-role", "a poll operation is a GET") in messages
+
+
+def test_a_poll_needs_one_id_parameter(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "hailuo",
+        "- { name: task_id, in: query, required: true, schema: { type: string } }",
+        "- { name: task_id, in: query, required: true, schema: { type: string } }\n"
+        "        - { name: group_id, in: query, required: true, schema: { type: string } }",
+    )
+    pointer, message, _ = _only(path)
+    assert pointer == "/paths/~1v1~1query~1video_generation/get/parameters"
+    assert message.endswith("found: task_id (query), group_id (query)")
+
+
+def test_cheapest_create_names_a_missing_example(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path, "kokoon", "x-cheapest-create: preview", "x-cheapest-create: previw"
+    )
+    pointer, message, line = _only(path)
+    assert pointer == f"{TASK_POST}/x-cheapest-create"
+    assert "'previw' is not an example of the application/json request body" in message
+    assert message.endswith("did you mean 'preview'?")
+    assert "previw" in line
+
+
+def test_cheapest_create_on_an_operation_that_is_not_a_create(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "      x-task-role: poll\n",
+        "      x-task-role: poll\n      x-cheapest-create: preview\n",
+    )
+    pointer, message, _ = _only(path)
+    assert pointer == f"{TASK_GET}/x-cheapest-create"
+    assert message == "x-cheapest-create belongs on an x-task-role: create operation"
+
+
+def test_a_task_id_pointer_that_names_no_property_of_the_answer(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "x-cheapest-create: preview\n",
+        "x-cheapest-create: preview\n      x-task-id: /tidd\n",
+    )
+    pointer, message, _ = _only(path)
+    assert pointer == f"{TASK_POST}/x-task-id"
+    assert (
+        message == "the task id '/tidd' is not a property of the create answer; did you mean 'tid'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pointer", "message"),
+    [
+        (
+            "  rate-limited: [1002]",
+            "  rate_limited: [1002]",
+            "/x-business-errors/rate_limited",
+            "unknown key 'rate_limited'; did you mean 'rate-limited'?",
+        ),
+        (
+            "  at: /base_resp/status_code",
+            "  at: base_resp.status_code",
+            "/x-business-errors/at",
+            "'at' is a JSON pointer into a body, e.g. /code",
+        ),
+        (
+            "  success: [0]",
+            "  success: 0",
+            "/x-business-errors/success",
+            "'success' is a list of codes (integers or strings)",
+        ),
+        (
+            "  not-found: [2013]",
+            "  not-found: [2013, 0]",
+            "/x-business-errors/not-found",
+            "[0] also listed as success",
+        ),
+    ],
+)
+def test_broken_business_errors(
+    tmp_path: Path, old: str, new: str, pointer: str, message: str
+) -> None:
+    found_pointer, found_message, _ = _only(_write_variant(tmp_path, "hailuo", old, new))
+    assert (found_pointer, found_message) == (pointer, message)
+
+
+def test_a_credential_prefix_on_an_http_scheme(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "hailuo",
+        '      x-credential-format: "Bearer <token>"\n',
+        '      x-credential-format: "Bearer <token>"\n      x-credential-prefix: "Bearer "\n',
+    )
+    pointer, message, line = _only(path)
+    assert pointer == "/components/securitySchemes/bearerAuth/x-credential-prefix"
+    assert message.startswith("x-credential-prefix belongs on an apiKey scheme")
+    assert "x-credential-prefix" in line
+
+
+def test_a_misspelt_extension_is_a_near_miss(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, "tensorpix", "x-credential-prefix:", "x-credential-prefx:")
+    pointer, message, _ = _only(path)
+    assert pointer == "/components/securitySchemes/tokenAuth/x-credential-prefx"
+    assert message == "unknown extension 'x-credential-prefx'; did you mean 'x-credential-prefix'?"
+
+
+def test_a_misspelt_provenance(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, "kokoon", "x-status-codes: inferred", "x-status-codes: infered")
+    pointer, message, _ = _only(path)
+    assert (pointer, message) == (
+        "/info/x-status-codes",
+        "'infered' is not a provenance; did you mean 'inferred'?",
+    )
+
+
+def test_security_that_names_no_scheme(tmp_path: Path) -> None:
+    path = _write_variant(tmp_path, "hailuo", "  - bearerAuth: []", "  - bearerAuht: []")
+    messages = [(p.pointer, p.message) for p in validate_file(path)]
+    assert (
+        "/security/0",
+        "no security scheme 'bearerAuht'; did you mean 'bearerAuth'?",
+    ) in messages
+
+
+def test_a_credential_that_cannot_travel_in_a_header(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "      type: apiKey\n      in: header\n      name: Authorization\n",
+        "      type: apiKey\n      in: query\n      name: token\n",
+    )
+    pointer, message, _ = _only(path)
+    assert pointer == "/security"
+    assert message.startswith("taskmock sends a credential in a header")
+
+
+def test_other_tools_extensions_are_not_taken_for_typos(tmp_path: Path) -> None:
+    path = _write_variant(
+        tmp_path,
+        "kokoon",
+        "      x-task-role: poll\n",
+        "      x-task-role: poll\n      x-deprecated: false\n      x-order: 1\n      x-state: beta\n",
+    )
+    assert validate_file(path) == []

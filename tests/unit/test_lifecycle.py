@@ -107,6 +107,23 @@ def test_integer_states_do_not_accept_booleans() -> None:
     assert lifecycle.label(-2) == "-2 (Canceled)"
 
 
+@pytest.mark.parametrize(
+    ("body", "state"),
+    [
+        ({"status": "Failed"}, "Fail"),
+        ({"status": "Success"}, "Success"),
+        ({"status": "Done"}, None),
+        ({"status": ["Success"]}, None),
+        ({"status": {"Success": 1}}, None),
+        ({}, None),
+        ("Success", None),
+        (None, None),
+    ],
+)
+def test_state_of_a_body(body: object, state: object) -> None:
+    assert load_api("hailuo").lifecycles["VideoTask"].state_of(body) == state
+
+
 def test_rule_schemas_round_trip_to_the_same_atoms() -> None:
     lifecycle, _ = parse_lifecycle(_machine())
     assert lifecycle is not None

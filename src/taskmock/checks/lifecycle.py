@@ -12,7 +12,8 @@ Rules and their names (used in reports and in `--strict`):
 - `field-rule`: per-state rules of x-lifecycle (`set`, `null`, `empty`);
 - `id-echo`: the body's id is the id asked for.
 
-What the documents state is an error; a rule the spec marks `inferred` gives a warning.
+What the documents state is an error; a rule the spec marks `inferred` gives a warning (field rules
+by their `source`, states and transitions by `x-lifecycle.source`).
 """
 
 from __future__ import annotations
@@ -83,18 +84,24 @@ def _moment(value: Any) -> datetime | None:
         return None
 
 
+def _shown(lifecycle: Lifecycle, body: dict[str, Any]) -> Any:
+    """What a body that shows no declared state says instead, for the report."""
+    return body.get(lifecycle.status_field)
+
+
 def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]) -> list[Finding]:
     """Every way the polls of one task break its lifecycle."""
     found: list[Finding] = []
     inferred_transitions = lifecycle.source.get("transitions") == "inferred"
+    inferred_states = lifecycle.source.get("states") == "inferred"
     previous: Any = None
     progress: float | None = None
     stamps: dict[str, Any] = {}
     tid = str(task_id)
     for index, poll in enumerate(polls, 1):
         body = poll.body if isinstance(poll.body, dict) else {}
-        raw = body.get(lifecycle.status_field)
-        state = lifecycle.canonical(raw) if lifecycle.is_state(raw) else raw
+        state = lifecycle.state_of(body)
+        raw = _shown(lifecycle, body) if state is None else state
 
         def add(
             rule: str,
@@ -119,10 +126,11 @@ def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]
                 expected=tid,
                 actual=body.get(lifecycle.id_field),
             )
-        if not lifecycle.is_state(raw):
+        if state is None:
             add(
                 "declared-state",
                 "not a declared state",
+                WARNING if inferred_states else ERROR,
                 path=f"/{lifecycle.status_field}",
                 expected=list(lifecycle.states),
                 actual=raw,

@@ -1,14 +1,16 @@
-"""Protocol checks: a request without a credential, or with a malformed one, is refused; an unknown
-id gets the documented error shape. Pure functions of (spec, response)."""
+"""Protocol checks: a request without a credential, with a malformed one, or with a bare token
+where the spec documents a prefix, is refused; an unknown id gets the documented not-found answer.
+Pure functions of (contract, response)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from taskmock.checks.lifecycle import ERROR, WARNING, Finding
+from taskmock.checks.lifecycle import ERROR, Finding
 from taskmock.checks.schema import response_violations
-from taskmock.core.spec import Operation, Spec
+from taskmock.checks.severity import NOT_FOUND, REFUSAL, of_source, violation_severity
+from taskmock.core.contract import Contract
 
 __all__ = ["refused_findings", "unknown_id_findings"]
 
@@ -20,42 +22,49 @@ def _json(body: bytes) -> Any:
         return None
 
 
-def _business_error(data: Any) -> bool:
-    """MiniMax-style refusal: HTTP 200 with a non-zero base_resp.status_code."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("base_resp"), dict)
-        and data["base_resp"].get("status_code") not in (0, None)
-    )
-
-
 def refused_findings(
-    rule: str, spec: Spec, operation: Operation, status: int, content_type: str, body: bytes
+    rule: str, contract: Contract, status: int, content_type: str, body: bytes
 ) -> list[Finding]:
     """A request with a missing or malformed credential must be refused, in a documented shape."""
-    refused = status in (401, 403) or (200 <= status < 300 and _business_error(_json(body)))
-    if not refused:
+    data = _json(body)
+    business = contract.business
+    in_body = business is not None and business.is_error(data)
+    if not (status in (401, 403) or (200 <= status < 300 and in_body)):
+        expected = "401 or 403" + (" or a business error" if business is not None else "")
+        source = contract.credential.source if contract.credential else None
         return [
             Finding(
                 rule,
-                ERROR,
+                of_source(source),
                 "the request was not refused",
-                path="",
-                expected="401 or 403",
+                expected=expected,
                 actual=status,
             )
         ]
-    return _shape_findings(rule, "refusal", spec, operation, status, content_type, body)
+    found = []
+    if business is not None and business.is_error(data):
+        codes = business.codes.get("unauthorized")
+        if codes and not business.means(data, "unauthorized"):
+            found.append(
+                Finding(
+                    rule,
+                    of_source(business.source),
+                    "refused with a code that does not mean unauthorized",
+                    path=business.at,
+                    expected=list(codes),
+                    actual=business.code(data),
+                )
+            )
+    return found + _shape_findings(rule, "refusal", REFUSAL, contract, status, content_type, body)
 
 
 def unknown_id_findings(
-    spec: Spec, operation: Operation, status_field: str, status: int, content_type: str, body: bytes
+    contract: Contract, status: int, content_type: str, body: bytes
 ) -> list[Finding]:
-    """An unknown id must get the documented error answer, not a task."""
+    """An unknown id must get the documented not-found answer, not a task."""
     data = _json(body)
-    if status in (401, 403) or (
-        isinstance(data, dict) and (data.get("base_resp") or {}).get("status_code") == 1004
-    ):
+    business = contract.business
+    if status in (401, 403) or (business is not None and business.means(data, "unauthorized")):
         return [
             Finding(
                 "unknown-id",
@@ -65,8 +74,8 @@ def unknown_id_findings(
                 actual=status,
             )
         ]
-    answered_a_task = isinstance(data, dict) and status_field in data
-    if 200 <= status < 300 and not _business_error(data) and answered_a_task:
+    in_body = business is not None and business.is_error(data)
+    if 200 <= status < 300 and not in_body and contract.lifecycle.state_of(data) is not None:
         return [
             Finding(
                 "unknown-id",
@@ -76,32 +85,43 @@ def unknown_id_findings(
                 actual=status,
             )
         ]
-    return _shape_findings("unknown-id", "error", spec, operation, status, content_type, body)
+    found = []
+    if business is not None and in_body:
+        codes = business.codes.get("not-found")
+        if codes and not business.means(data, "not-found"):
+            found.append(
+                Finding(
+                    "unknown-id",
+                    of_source(business.source),
+                    "an unknown id answered a code that does not mean not-found",
+                    path=business.at,
+                    expected=list(codes),
+                    actual=business.code(data),
+                )
+            )
+    return found + _shape_findings(
+        "unknown-id", "error", NOT_FOUND, contract, status, content_type, body
+    )
 
 
 def _shape_findings(
     rule: str,
     what: str,
-    spec: Spec,
-    operation: Operation,
+    expecting: str,
+    contract: Contract,
     status: int,
     content_type: str,
     body: bytes,
 ) -> list[Finding]:
-    """The answer's schema violations, reported under `rule`."""
+    """The answer's schema violations, reported under `rule`, as serious as their provenance."""
     return [
         Finding(
             rule,
-            _severity(spec, v.rule),
+            violation_severity(contract, v, status, expecting),
             f"{what} not in the documented shape: {v.message}",
             path=v.pointer,
             expected=v.expected,
             actual=v.actual,
         )
-        for v in response_violations(spec, operation, status, content_type, body)
+        for v in response_violations(contract.spec, contract.poll, status, content_type, body)
     ]
-
-
-def _severity(spec: Spec, violation_rule: str) -> str:
-    inferred_codes = spec.document.get("info", {}).get("x-status-codes") == "inferred"
-    return WARNING if violation_rule == "status-code" and inferred_codes else ERROR

@@ -1,7 +1,7 @@
 """Run the checks against a target over HTTP: poll tasks within a budget, probe the protocol.
 
-The same runner serves a live vendor API and the mock; `sleep` and `now` are injectable so tests
-can run it on the mock's virtual clock.
+The same runner serves a live API and the mock; all it knows of the API is its spec (read through
+`Contract`). `sleep` and `now` are injectable so tests can run it on the mock's virtual clock.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 from taskmock.checks.lifecycle import ERROR, WARNING, Finding, Poll, lifecycle_findings
 from taskmock.checks.protocol import refused_findings, unknown_id_findings
 from taskmock.checks.schema import response_violations
-from taskmock.core import roles
-from taskmock.core.scenario import Behaviour
+from taskmock.checks.severity import TASK, violation_severity
+from taskmock.core.contract import Contract
+from taskmock.core.spec import Spec
 from taskmock.errors import TaskmockError
 
 __all__ = [
@@ -27,7 +28,8 @@ __all__ = [
     "Exchange",
     "HttpTarget",
     "Unreachable",
-    "credential_header",
+    "credential_headers",
+    "rate_limited",
     "run_checks",
 ]
 
@@ -50,9 +52,13 @@ class Exchange:
     retry_after: float | None = None
 
 
+def _http_429(exchange: Exchange) -> bool:
+    return exchange.status == 429
+
+
 @dataclass
 class HttpTarget:
-    """A base URL reached with urllib, within a request budget, honouring 429 and Retry-After."""
+    """A base URL reached with urllib, within a request budget, honouring rate limits."""
 
     base_url: str
     max_requests: int = 200
@@ -61,21 +67,31 @@ class HttpTarget:
     sent: int = 0
     throttled: int = 0
 
-    def get(self, path: str, headers: dict[str, str]) -> Exchange:
-        """GET a path; a 429 (or MiniMax's code 1002) is retried after the wait the server asks."""
+    def get(
+        self,
+        path: str,
+        headers: dict[str, str],
+        limited: Callable[[Exchange], bool] = _http_429,
+    ) -> Exchange:
+        """GET a path; an answer `limited` calls a rate limit (429 by default) is retried after
+        the wait the server asks (Retry-After), or a second."""
         while True:
-            exchange = self._send(path, headers)
-            wait = _throttle_wait(exchange)
-            if wait is None:
+            exchange = self.send("GET", path, headers)
+            if not limited(exchange):
                 return exchange
             self.throttled += 1
-            self.sleep(wait)
+            self.sleep(exchange.retry_after if exchange.retry_after is not None else 1.0)
 
-    def _send(self, path: str, headers: dict[str, str]) -> Exchange:
+    def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> Exchange:
+        """One request, counted against the budget."""
         if self.sent >= self.max_requests:
             raise Budget(f"stopped after {self.sent} requests (--max-requests)")
         self.sent += 1
-        request = urllib.request.Request(self.base_url.rstrip("/") + path, headers=headers)
+        request = urllib.request.Request(
+            self.base_url.rstrip("/") + path, data=body, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return Exchange(
@@ -104,12 +120,21 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-def _throttle_wait(exchange: Exchange) -> float | None:
-    if exchange.status == 429:
-        return exchange.retry_after if exchange.retry_after is not None else 1.0
-    if exchange.status == 200 and b'"status_code":1002' in exchange.body.replace(b" ", b""):
-        return 1.0  # MiniMax: rate limit, delivered as a business error
-    return None
+def rate_limited(contract: Contract) -> Callable[[Exchange], bool]:
+    """Whether an answer is a rate limit: HTTP 429, or a business code the spec says means one."""
+    business = contract.business
+    if business is None or not business.codes.get("rate-limited"):
+        return _http_429
+    return lambda exchange: (
+        exchange.status == 429 or business.means(_decode(exchange.body), "rate-limited")
+    )
+
+
+def credential_headers(contract: Contract, token: str | None) -> dict[str, str]:
+    """The headers that carry a token (bare, or as the whole header value) to the API."""
+    if contract.credential is None or not token:
+        return {}
+    return {contract.credential.header: contract.credential.value(token)}
 
 
 @dataclass
@@ -130,22 +155,10 @@ class CheckRun:
         return any(f.severity == ERROR or (strict and f.severity == WARNING) for f in self.findings)
 
 
-def credential_header(behaviour: Behaviour, token: str) -> str:
-    """The header value for a token given bare (`abc`) or whole (`Token abc`)."""
-    if behaviour.auth.owner(token) is not None:
-        return token
-    prefix = behaviour.auth.credentials[0][0]
-    return prefix + token
-
-
-def _poll_op(behaviour: Behaviour) -> roles.Poll:
-    return behaviour.poll
-
-
 def run_checks(
-    behaviour: Behaviour,
+    spec: Spec | Contract,
     target: HttpTarget,
-    token: str,
+    token: str | None,
     task_ids: list[str],
     *,
     poll_interval: float = 5.0,
@@ -154,11 +167,12 @@ def run_checks(
     probes: bool = True,
 ) -> CheckRun:
     """Poll each task until it is terminal (and once more, to see it stay so) or `max_wait` passes,
-    checking every answer; then probe the protocol."""
-    run = CheckRun(behaviour.api, target.base_url)
-    poll = _poll_op(behaviour)
-    spec, lifecycle = behaviour.spec, behaviour.lifecycle
-    headers = {behaviour.auth.header: credential_header(behaviour, token)}
+    checking every answer against the spec; then probe the protocol."""
+    contract = spec if isinstance(spec, Contract) else Contract.from_spec(spec)
+    run = CheckRun(contract.api, target.base_url)
+    lifecycle = contract.lifecycle
+    headers = credential_headers(contract, token)
+    limited = rate_limited(contract)
     histories: dict[str, list[Poll]] = {task_id: [] for task_id in task_ids}
     pending = list(task_ids)
     confirming: set[str] = set()  # terminal once: poll one more time to see that it stays terminal
@@ -166,47 +180,32 @@ def run_checks(
     try:
         while pending:
             for task_id in list(pending):
-                exchange = target.get(poll.path_for(task_id), headers)
-                for v in response_violations(
-                    spec, poll.operation, exchange.status, exchange.content_type, exchange.body
-                ):
-                    severity = (
-                        WARNING if v.rule == "status-code" and _inferred_codes(behaviour) else ERROR
-                    )
-                    run.findings.append(
-                        Finding(
-                            "schema",
-                            severity,
-                            v.message,
-                            task_id,
-                            None,
-                            v.pointer,
-                            v.expected,
-                            v.actual,
-                            len(histories[task_id]) + 1,
-                        )
-                    )
+                exchange = target.get(contract.path_for(task_id), headers, limited)
+                number = len(histories[task_id]) + 1
+                run.findings += _schema_findings(contract, exchange, task_id, number)
                 body = _decode(exchange.body)
-                if (
-                    exchange.status != 200
-                    or not isinstance(body, dict)
-                    or lifecycle.status_field not in body
-                ):
+                trouble = _not_a_task(contract, exchange, body)
+                if trouble:
                     run.findings.append(
                         Finding(
                             "poll",
                             ERROR,
-                            f"poll answered {exchange.status}, not the task",
+                            trouble,
                             task_id,
                             actual=exchange.body[:200].decode("utf-8", "replace"),
+                            poll=number,
                         )
                     )
                     pending.remove(task_id)
                     continue
                 histories[task_id].append(Poll(now(), body))
-                if task_id in confirming:
+                state = lifecycle.state_of(body)
+                if state is None:
+                    run.notes.append(f"stopped following {task_id}: it shows no declared state")
                     pending.remove(task_id)
-                elif lifecycle.canonical(body[lifecycle.status_field]) in lifecycle.terminal:
+                elif task_id in confirming:
+                    pending.remove(task_id)
+                elif state in lifecycle.terminal:
                     confirming.add(task_id)
             if pending:
                 if now() + poll_interval > deadline:
@@ -214,61 +213,93 @@ def run_checks(
                     break
                 target.sleep(poll_interval)
         if probes:
-            _probe(behaviour, target, headers, task_ids, run)
+            _probe(contract, target, token, headers, limited, task_ids, run)
     except Budget as exc:
         run.notes.append(str(exc))
     for task_id, history in histories.items():
         run.polls[task_id] = len(history)
         if history:
-            run.final_states[task_id] = history[-1].body.get(lifecycle.status_field)
+            run.final_states[task_id] = lifecycle.state_of(history[-1].body)
             run.checks += [("schema", task_id), ("lifecycle", task_id)]
             run.findings += lifecycle_findings(lifecycle, task_id, history)
     if target.throttled:
-        run.notes.append(f"throttled {target.throttled} time(s); waited as Retry-After asked")
+        run.notes.append(f"throttled {target.throttled} time(s); waited as the server asked")
     run.requests = target.sent
     return run
 
 
-def _probe(
-    behaviour: Behaviour,
-    target: HttpTarget,
-    headers: dict[str, str],
-    task_ids: list[str],
-    run: CheckRun,
-) -> None:
-    poll = _poll_op(behaviour)
-    spec = behaviour.spec
-    known = task_ids[0] if task_ids else "1"
-    for rule, sent in (
-        ("credential-required", {}),
-        ("credential-checked", {behaviour.auth.header: "%%% not a credential"}),
-    ):
-        exchange = target.get(poll.path_for(known), sent)
-        run.checks.append((rule, known))
-        run.findings += [
-            replace(f, task_id=known)
-            for f in refused_findings(
-                rule, spec, poll.operation, exchange.status, exchange.content_type, exchange.body
-            )
-        ]
-    unknown = "999999999" if behaviour.id_kind == "integer" else "taskmock-probe-unknown-id"
-    exchange = target.get(poll.path_for(unknown), headers)
-    run.checks.append(("unknown-id", unknown))
-    run.findings += [
-        replace(f, task_id=unknown)
-        for f in unknown_id_findings(
-            spec,
-            poll.operation,
-            behaviour.lifecycle.status_field,
-            exchange.status,
-            exchange.content_type,
-            exchange.body,
+def _schema_findings(
+    contract: Contract, exchange: Exchange, task_id: str, number: int
+) -> list[Finding]:
+    return [
+        Finding(
+            "schema",
+            violation_severity(contract, v, exchange.status, TASK),
+            v.message,
+            task_id,
+            None,
+            v.pointer,
+            v.expected,
+            v.actual,
+            number,
+        )
+        for v in response_violations(
+            contract.spec, contract.poll, exchange.status, exchange.content_type, exchange.body
         )
     ]
 
 
-def _inferred_codes(behaviour: Behaviour) -> bool:
-    return bool(behaviour.spec.document.get("info", {}).get("x-status-codes") == "inferred")
+def _not_a_task(contract: Contract, exchange: Exchange, body: Any) -> str:
+    """Why a poll's answer is not the task ("" when it is one)."""
+    if not 200 <= exchange.status < 300 or not isinstance(body, dict):
+        return f"poll answered {exchange.status}, not the task"
+    business = contract.business
+    if business is not None and business.is_error(body):
+        meaning = next((m for m in business.codes if business.means(body, m)), "an error")
+        return (
+            f"poll answered {exchange.status} with business code {business.code(body)!r} "
+            f"({meaning}), not the task"
+        )
+    return ""
+
+
+def _probe(
+    contract: Contract,
+    target: HttpTarget,
+    token: str | None,
+    headers: dict[str, str],
+    limited: Callable[[Exchange], bool],
+    task_ids: list[str],
+    run: CheckRun,
+) -> None:
+    known = task_ids[0] if task_ids else "1"
+    credential = contract.credential
+    probes: list[tuple[str, dict[str, str]]] = []
+    if credential is not None and credential.required:
+        probes += [
+            ("credential-required", {}),
+            ("credential-checked", {credential.header: "%%% not a credential"}),
+        ]
+        if token and credential.prefix_required:
+            probes.append(("credential-prefix", {credential.header: credential.bare(token)}))
+    for rule, sent in probes:
+        exchange = target.get(contract.path_for(known), sent, limited)
+        run.checks.append((rule, known))
+        run.findings += [
+            replace(f, task_id=known)
+            for f in refused_findings(
+                rule, contract, exchange.status, exchange.content_type, exchange.body
+            )
+        ]
+    unknown = contract.unknown_id()
+    exchange = target.get(contract.path_for(unknown), headers, limited)
+    run.checks.append(("unknown-id", unknown))
+    run.findings += [
+        replace(f, task_id=unknown)
+        for f in unknown_id_findings(
+            contract, exchange.status, exchange.content_type, exchange.body
+        )
+    ]
 
 
 def _decode(body: bytes) -> Any:

@@ -1,24 +1,23 @@
-"""`taskmock check`: judge a live API (or the mock) against the specs by polling real tasks."""
+"""`taskmock check`: judge a live API (or the mock) against its spec by polling real tasks.
+
+Everything the checks know of the API comes from its spec (`core/contract.py`): a user with a spec
+and no scenario file can check their API with `--spec FILE`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from taskmock.cli.options import add_catalog_option, catalog_from
 from taskmock.core.catalog import bundled_catalog
-from taskmock.core.roles import Create
-from taskmock.errors import UsageError
+from taskmock.errors import SpecError, UsageError
 
 if TYPE_CHECKING:
-    from taskmock.checks.runner import HttpTarget
-    from taskmock.core.scenario import Behaviour
+    from taskmock.core.spec import Spec
 
 __all__ = ["register"]
 
@@ -27,17 +26,23 @@ def register(commands: Any) -> None:
     """Add the `check` command."""
     check = commands.add_parser(
         "check",
-        help="check a live API (or the mock) against the specs",
+        help="check a live API (or the mock) against its spec",
         description="Poll the given tasks until they end, checking every answer against the spec "
-        "and the task's lifecycle, then probe the protocol (no credential, a malformed one, an "
-        "unknown id). Read-only unless --create. Exit 0 conformant, 1 violations, 2 usage error or "
-        "unreachable host.",
+        "and the task's lifecycle, then probe the protocol (no credential, a malformed one, a "
+        "token without its documented prefix, an unknown id). Read-only unless --create. Exit 0 "
+        "conformant, 1 violations, 2 usage error, broken spec or unreachable host.",
     )
-    check.add_argument(
-        "--api", required=True, help=f"one of {', '.join(bundled_catalog().names)}, or yours"
+    which = check.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--api",
+        help=f"an API of the catalogs: {', '.join(bundled_catalog().spec_names)} or yours "
+        "(--catalog)",
     )
+    which.add_argument("--spec", metavar="FILE", help="your own OpenAPI document (no mock needed)")
     add_catalog_option(check)
-    check.add_argument("--base-url", required=True, help="e.g. https://backend.tensorpix.ai")
+    check.add_argument(
+        "--base-url", required=True, help="the API's base URL, e.g. https://api.example.com"
+    )
     check.add_argument(
         "--token", help="the credential, bare or as the header value (default: $TASKMOCK_TOKEN)"
     )
@@ -47,7 +52,12 @@ def register(commands: Any) -> None:
     check.add_argument(
         "--create",
         action="store_true",
-        help="create one task first: the cheapest preview the vendor offers (may cost credits)",
+        help="create one task first: the spec's x-cheapest-create (may cost credits)",
+    )
+    check.add_argument(
+        "--poll",
+        metavar="OPERATION_ID",
+        help="which x-task-role: poll operation to use (default: the first)",
     )
     check.add_argument(
         "--poll-interval", type=float, default=5.0, metavar="S", help="seconds between polls (5)"
@@ -65,20 +75,43 @@ def register(commands: Any) -> None:
     check.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     check.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML")
     check.add_argument(
-        "--strict", action="store_true", help="warnings (rules the spec marks inferred) fail too"
+        "--strict", action="store_true", help="warnings (what the spec marks inferred) fail too"
     )
     check.set_defaults(run=run)
+
+
+def _spec_from(args: argparse.Namespace) -> Spec:
+    """The spec to check against: a user's file, or an API of the catalogs by name (a user's
+    document is validated first; the bundled ones are validated by the test suite)."""
+    from taskmock.core.spec import load_spec
+
+    if args.spec is None:
+        catalog = catalog_from(args)
+        spec = catalog.spec(args.api)
+        bundled = bundled_catalog().entries.get(args.api)
+        if bundled is not None and catalog.entry(args.api).folder == bundled.folder:
+            return spec
+    else:
+        spec = load_spec(args.spec)
+    from taskmock.core.validation import validate_spec  # heavy: only for a user's document
+
+    problems = validate_spec(spec)
+    if problems:
+        raise SpecError(problems)
+    return spec
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and report; the exit code says whether the target conforms."""
     # Imported here so that `taskmock serve` does not pay for what only `check` needs.
+    from taskmock.checks.create import create_task, describe_create
     from taskmock.checks.report import as_json, as_junit, human_lines
     from taskmock.checks.runner import HttpTarget, Unreachable, run_checks
+    from taskmock.core.contract import Contract
 
-    behaviour = catalog_from(args).behaviour(args.api)
+    contract = Contract.from_spec(_spec_from(args), poll=args.poll)
     token = args.token or os.environ.get("TASKMOCK_TOKEN")
-    if not token:
+    if not token and contract.credential is not None:
         raise UsageError(
             "a credential is needed: --token T or the TASKMOCK_TOKEN environment variable"
         )
@@ -93,11 +126,12 @@ def run(args: argparse.Namespace) -> int:
     target = HttpTarget(args.base_url, max_requests=args.max_requests)
     try:
         if args.create:
-            task_ids.append(_create(behaviour, target, token))
+            print(describe_create(contract), file=sys.stderr)
+            task_ids.append(create_task(contract, target, token))
         if not task_ids:
             raise UsageError("nothing to check: give --task-id ID (repeatable) or --create")
         result = run_checks(
-            behaviour,
+            contract,
             target,
             token,
             task_ids,
@@ -112,63 +146,3 @@ def run(args: argparse.Namespace) -> int:
         if path:
             Path(path).write_text(text(result, args.strict), encoding="utf-8")
     return 1 if result.failed(args.strict) else 0
-
-
-_PREVIEW = {"task_type": "SR_PREVIEW", "preview": True}
-
-
-def _create(behaviour: Behaviour, target: HttpTarget, token: str) -> str:
-    from taskmock.checks.runner import Unreachable, credential_header
-
-    create = next(
-        (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
-        None,
-    )
-    if create is None:
-        raise UsageError(f"{behaviour.api}: no create operation with an example; give --task-id")
-    body = dict(create.example or {})
-    content = create.operation.raw.get("requestBody", {}).get("content", {})
-    properties = set(
-        behaviour.spec.properties(content.get("application/json", {}).get("schema", {}))
-    )
-    body.update({k: v for k, v in _PREVIEW.items() if k in properties})
-    kind = (
-        "a preview"
-        if set(_PREVIEW) & properties
-        else "this vendor has no preview: it may cost credits"
-    )
-    print(
-        f"creating one task ({kind}): {create.operation.method} {create.operation.path} "
-        f"{json.dumps(body)}",
-        file=sys.stderr,
-    )
-    headers = {
-        behaviour.auth.header: credential_header(behaviour, token),
-        "Content-Type": "application/json",
-    }
-    request = urllib.request.Request(
-        target.base_url.rstrip("/") + create.operation.path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers=headers,
-    )
-    target.sent += 1
-    try:
-        with urllib.request.urlopen(request, timeout=target.timeout) as response:
-            created = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            raise UsageError(
-                f"--create failed: HTTP {error.code}: {error.read()[:300]!r}"
-            ) from None
-    except (urllib.error.URLError, OSError) as error:
-        raise Unreachable(
-            f"cannot reach {target.base_url}: {getattr(error, 'reason', error)}"
-        ) from None
-    id_field = behaviour.lifecycle.id_field or "id"
-    task_id = (
-        created.get(id_field) or created.get("id") or created.get("tid") or created.get("task_id")
-    )
-    if task_id in (None, ""):
-        raise UsageError(f"--create: the answer carries no task id: {created!r}")
-    return str(task_id)

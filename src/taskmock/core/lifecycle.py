@@ -100,6 +100,18 @@ class Lifecycle:
         canonical = self.canonical(value)
         return any(s == canonical and type(s) is type(canonical) for s in self.states)
 
+    def state_of(self, body: Any) -> State | None:
+        """The declared state a task body is in (aliases resolved), or None when it shows none.
+
+        The one answer to "which state is this body in": the checks ask nothing else.
+        """
+        if not isinstance(body, Mapping):
+            return None
+        value = body.get(self.status_field)
+        if isinstance(value, dict | list):  # never a state, and unhashable
+            return None
+        return self.canonical(value) if self.is_state(value) else None
+
     def successors(self, state: State) -> tuple[State, ...]:
         """States reachable in one transition, in declared order."""
         return self.transitions.get(self.canonical(state), ())

@@ -2,12 +2,15 @@
 
 Checks, in order: the file parses; every local `$ref` resolves; the document is valid OpenAPI 3.1;
 every example validates against its schema (placeholders against their shape only); every
-`x-lifecycle` is well formed and agrees with the schema's `if`/`then` rules and status enum.
+`x-lifecycle` is well formed and agrees with the schema's `if`/`then` rules and status enum; every
+provenance (`x-source`, `x-status-codes`) is one of ours and no extension is a near miss of one;
+a task API declares what the contract checks need (`core/extensions.py`).
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,11 @@ from jsonschema.protocols import Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
+from taskmock.core.extensions import EXTENSIONS, SOURCES, read_contract
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
 from taskmock.core.spec import Spec, load_spec
-from taskmock.errors import DocumentError, Problem
+from taskmock.errors import DocumentError, Problem, did_you_mean
 
 __all__ = ["iter_examples", "shape_only", "validate_file", "validate_spec"]
 
@@ -113,6 +117,9 @@ def validate_spec(spec: Spec) -> list[Problem]:
         return problems
     problems.extend(_example_problems(spec))
     problems.extend(_lifecycle_problems(spec))
+    problems.extend(_extension_problems(spec))
+    _, found = read_contract(spec)
+    problems.extend(source.problem(pointer, message) for pointer, message in found)
     return problems
 
 
@@ -233,3 +240,39 @@ def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
                 f"{base}/x-lifecycle/field-rules",
                 f"schema if/then '{field_name} {kind} at {state}' is missing from x-lifecycle",
             )
+
+
+# How alike an unknown extension must be to one of ours to be a typo, not someone else's extension
+# (x-credential-prefx is; x-deprecated and x-order, common elsewhere, are not).
+_NEAR_MISS = 0.85
+# Values, not spec: an extension-looking key inside them is data.
+_DATA_KEYS = frozenset({"example", "value", "default", "const", "enum"})
+
+
+def _extension_problems(
+    spec: Spec, node: Any = None, path: tuple[Any, ...] = ()
+) -> Iterator[Problem]:
+    """Provenance values that are not ours, and extension names one typo away from ours."""
+    node = spec.document if not path else node
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in children:
+        where = (*path, key)
+        if isinstance(key, str) and key.startswith("x-"):
+            if key in ("x-source", "x-status-codes") and value not in SOURCES:
+                yield spec.source.problem(
+                    pointer_of(where),
+                    f"{value!r} is not a provenance{did_you_mean(str(value), SOURCES)}",
+                )
+            close = difflib.get_close_matches(key, EXTENSIONS, n=1, cutoff=_NEAR_MISS)
+            if key not in EXTENSIONS and close:
+                yield spec.source.problem(
+                    pointer_of(where), f"unknown extension {key!r}; did you mean {close[0]!r}?"
+                )
+        if key not in _DATA_KEYS:
+            yield from _extension_problems(spec, value, where)

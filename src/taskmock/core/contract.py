@@ -1,0 +1,188 @@
+"""How to talk to a task API, as its spec declares it: what the contract checks need, and no more.
+
+A `Contract` holds the poll (and create) operation, the id parameter, the credential, business
+errors and the task's lifecycle of one spec; `core/extensions.py` reads them from standard OpenAPI
+and taskmock's `x-` extensions (each documented in specs/README.md) and reports what is missing or
+wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from taskmock.core.lifecycle import Lifecycle
+from taskmock.core.source import resolve_ref
+from taskmock.core.spec import Operation, Spec
+from taskmock.errors import SpecError
+
+__all__ = ["BusinessErrors", "Contract", "CreateCall", "Credential", "IdParameter"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The header a credential travels in, and the prefix each accepted form puts before a token.
+
+    `prefixes[0]` (from the first security alternative) turns a bare token into a header value.
+    """
+
+    header: str
+    prefixes: tuple[str, ...]
+    required: bool
+    source: str
+
+    def value(self, token: str) -> str:
+        """The header value for a token given bare (`abc`) or whole (`Token abc`)."""
+        return token if self._prefix_of(token) else self.prefixes[0] + token
+
+    def bare(self, token: str) -> str:
+        """The token without the prefix it was given with."""
+        return token[len(self._prefix_of(token)) :]
+
+    @property
+    def prefix_required(self) -> bool:
+        """Whether every accepted form puts a prefix before the token (so a bare one is wrong)."""
+        return all(self.prefixes)
+
+    def _prefix_of(self, token: str) -> str:
+        return next((p for p in self.prefixes if p and token.lower().startswith(p.lower())), "")
+
+
+@dataclass(frozen=True)
+class BusinessErrors:
+    """Errors carried in a body (even with HTTP 200): the code at `at`, unless in `success`."""
+
+    at: str
+    success: tuple[Any, ...]
+    codes: Mapping[str, tuple[Any, ...]]
+    source: str
+
+    def code(self, body: Any) -> Any:
+        """The code a body carries at `at`, or None when it carries none."""
+        try:
+            value = resolve_ref(body, "#" + self.at)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+        return None if isinstance(value, dict | list) else value
+
+    def is_error(self, body: Any) -> bool:
+        """Whether the body carries a code that is not a success."""
+        code = self.code(body)
+        return code is not None and not _among(code, self.success)
+
+    def means(self, body: Any, meaning: str) -> bool:
+        """Whether the body carries one of the codes declared for `meaning` (e.g. `not-found`)."""
+        code = self.code(body)
+        return code is not None and _among(code, self.codes.get(meaning, ()))
+
+
+def _among(value: Any, values: tuple[Any, ...]) -> bool:
+    # JSON's 1 and true differ, Python's do not.
+    return any(value == v and type(value) is type(v) for v in values)
+
+
+@dataclass(frozen=True)
+class IdParameter:
+    """The parameter a poll operation takes the task id in."""
+
+    name: str
+    location: str  # "path" or "query"
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateCall:
+    """The cheapest task `--create` may start: operation, example body, where its id comes."""
+
+    operation: Operation
+    example: str
+    body: Mapping[str, Any]
+    summary: str
+    source: str
+    task_id: str  # a JSON pointer into the create answer
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the contract checks read from a spec: the poll (and create) operation, the credential,
+    the task lifecycle, business errors, and whether HTTP status codes were inferred."""
+
+    api: str
+    spec: Spec
+    lifecycle: Lifecycle
+    poll: Operation
+    task_id: IdParameter
+    credential: Credential | None
+    business: BusinessErrors | None
+    create: CreateCall | None
+    status_codes_inferred: bool
+
+    @classmethod
+    def from_spec(cls, spec: Spec, poll: str | None = None) -> Contract:
+        """The contract of a spec; `poll` picks a poll operation by operationId (default: the
+        first). Raises SpecError (file, line, pointer) when the spec does not declare enough."""
+        from taskmock.core.extensions import read_contract  # the reader builds these types
+
+        contract, problems = read_contract(spec, poll)
+        if problems or contract is None:
+            raise SpecError(spec.source.problem(p, m) for p, m in problems)
+        return contract
+
+    def path_for(self, task_id: Any) -> str:
+        """The request path (with query) that reads `task_id` through the poll operation."""
+        value = quote(str(task_id), safe="")
+        if self.task_id.location == "query":
+            return f"{self.poll.path}?{quote(self.task_id.name, safe='')}={value}"
+        return self.poll.path.replace("{" + self.task_id.name + "}", value)
+
+    def unknown_id(self) -> str:
+        """An id no task has, shaped by the id parameter's schema (so it passes input checks)."""
+        schema = self.spec.resolve(self.task_id.schema)
+        schema = schema if isinstance(schema, dict) else {}
+        kinds = schema.get("type", "string")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "string" not in kinds and ("integer" in kinds or "number" in kinds):
+            top = schema.get("maximum")
+            return str(min(999_999_999, top) if isinstance(top, int) else 999_999_999)
+        candidates = [
+            "taskmock-probe-unknown-id",
+            "999999999999999",
+            "00000000-0000-4000-8000-000000000000",
+            "taskmockprobe",
+        ]
+        if schema.get("format") == "uuid":
+            candidates.insert(0, candidates.pop(2))
+        validator = self.spec.validator({**schema, "type": "string"})
+        for candidate in candidates:
+            try:
+                if validator.is_valid(candidate):
+                    return candidate
+            except re.error:  # a pattern Python cannot compile: no candidate can be judged
+                break
+        return candidates[0]
+
+    def response_source(self, status: int) -> str | None:
+        """The provenance of the poll response declared for `status`, None if none is."""
+        declared = _declared_response(self.poll, status)
+        if declared is None:
+            return None
+        resolved = self.spec.resolve(declared)
+        if isinstance(resolved, dict) and "x-source" in resolved:
+            return str(resolved["x-source"])
+        return self.poll.source
+
+    def declared_statuses(self) -> list[int]:
+        """The HTTP status codes the poll operation documents (ranges and default left out)."""
+        return [int(s) for s in self.poll.raw.get("responses", {}) if str(s).isdigit()]
+
+
+def _declared_response(operation: Operation, status: int) -> Any:
+    responses = operation.raw.get("responses", {})
+    return (
+        responses.get(str(status))
+        or responses.get(f"{str(status)[0]}XX")
+        or responses.get("default")
+    )

@@ -1,0 +1,456 @@
+"""Read a `Contract` from a spec, and report every problem with what it declares.
+
+Read from standard OpenAPI and a few `x-` extensions (each documented in specs/README.md):
+
+- `x-task-role: poll | create` on an operation: it reads one task by its id, or starts one;
+- `x-cheapest-create: NAME` on a create operation: the example of its JSON request body that
+  `taskmock check --create` sends (the cheapest task the API offers);
+- `x-task-id: /POINTER` on a create operation: where its answer carries the new task's id
+  (default: the lifecycle's `id` field);
+- `x-business-errors` at the top of the document: errors carried in a 2xx body (`at` a JSON
+  pointer, `success` codes) and which codes mean `unauthorized`, `rate-limited`, `not-found`;
+- `x-credential-prefix` on an `apiKey` security scheme: text the header value carries before the
+  token (`Token `).
+
+The credential's header and form come from `security` and `components.securitySchemes`; the id
+a poll takes (and the shape of an id no task has) from its one required path or query parameter;
+the lifecycle from the schema its 2xx answer references. `read_contract` returns what it could read
+and every problem (pointer, message), so `taskmock specs validate` reports them like the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from taskmock.core.contract import (
+    BusinessErrors,
+    Contract,
+    CreateCall,
+    Credential,
+    IdParameter,
+)
+from taskmock.core.lifecycle import Lifecycle
+from taskmock.core.source import escape_pointer
+from taskmock.core.spec import Operation, Spec
+from taskmock.errors import SpecError, UnknownNameError, did_you_mean
+
+__all__ = ["BUSINESS_MEANINGS", "EXTENSIONS", "ROLES", "SOURCES", "read_contract"]
+
+#: Provenance values of `x-source` (and `info.x-status-codes`).
+SOURCES = ("seed", "vendor-docs", "inferred")
+#: Values of `x-task-role`.
+ROLES = ("poll", "create")
+#: What a business error code can mean, as keys of `x-business-errors`.
+BUSINESS_MEANINGS = ("unauthorized", "rate-limited", "not-found")
+#: Every extension taskmock reads (`x-credential-format` is descriptive: kept, never read).
+EXTENSIONS = (
+    "x-source",
+    "x-lifecycle",
+    "x-status-codes",
+    "x-placeholder",
+    "x-task-role",
+    "x-cheapest-create",
+    "x-task-id",
+    "x-business-errors",
+    "x-credential-prefix",
+    "x-credential-format",
+)
+
+Problems = list[tuple[str, str]]
+_MISSING = object()
+
+
+def read_contract(spec: Spec, poll: str | None = None) -> tuple[Contract | None, Problems]:
+    """The contract a spec declares, and every problem with its extensions (pointer, message).
+
+    A document with no `x-lifecycle` and no `x-task-role` is not a task API: no contract, and no
+    problem (the control plane's document is one).
+    """
+    problems: Problems = []
+    polls, creates = _roles(spec, problems)
+    misspelt = bool(problems)  # a role that is not one: its "did you mean" says enough
+    _check_prefixes(spec, problems)
+    business = _business_errors(spec, problems)
+    try:
+        lifecycles = spec.lifecycles
+    except SpecError:
+        return None, problems  # `specs validate` reports the lifecycle's own problems
+    if not lifecycles and not polls and not creates:
+        return None, problems
+    if not polls:
+        if not misspelt:
+            candidates = [op.operation_id for op in spec.operations() if _task_component(spec, op)]
+            hint = (
+                f"; the operations that answer a task: {', '.join(candidates)}"
+                if candidates
+                else ""
+            )
+            problems.append(
+                ("/paths", f"no operation has x-task-role: poll (the GET that reads a task){hint}")
+            )
+        return None, problems
+    if poll is not None and poll not in {op.operation_id for op in polls}:
+        raise UnknownNameError("poll operation", poll, (op.operation_id for op in polls))
+    # Every poll operation is read, so `specs validate` finds a broken one that is not the default.
+    reads = {
+        op.operation_id: (
+            _lifecycle(spec, op, lifecycles, problems),
+            _id_parameter(spec, op, problems),
+            _credential(spec, op, problems),
+        )
+        for op in polls
+    }
+    operation = next(op for op in polls if poll in (None, op.operation_id))
+    lifecycle, task_id, credential = reads[operation.operation_id]
+    create = _create(spec, creates, lifecycle, problems, operation)
+    problems = list(dict.fromkeys(problems))
+    if problems or lifecycle is None or task_id is None:
+        return None, problems
+    info = spec.document.get("info") or {}
+    return (
+        Contract(
+            api=spec.name,
+            spec=spec,
+            lifecycle=lifecycle,
+            poll=operation,
+            task_id=task_id,
+            credential=credential,
+            business=business,
+            create=create,
+            status_codes_inferred=info.get("x-status-codes") == "inferred",
+        ),
+        problems,
+    )
+
+
+def _roles(spec: Spec, problems: Problems) -> tuple[list[Operation], list[Operation]]:
+    polls: list[Operation] = []
+    creates: list[Operation] = []
+    for op in spec.operations():
+        role = op.raw.get("x-task-role")
+        if role != "create":
+            for key in ("x-cheapest-create", "x-task-id"):
+                if key in op.raw:
+                    problems.append(
+                        (
+                            f"{op.pointer}/{key}",
+                            f"{key} belongs on an x-task-role: create operation",
+                        )
+                    )
+        if role is None:
+            continue
+        if role not in ROLES:
+            problems.append(
+                (
+                    f"{op.pointer}/x-task-role",
+                    f"{role!r} is not a task role{did_you_mean(str(role), ROLES)}",
+                )
+            )
+        elif role == "create":
+            creates.append(op)
+        elif op.method != "GET":
+            problems.append((f"{op.pointer}/x-task-role", "a poll operation is a GET"))
+        else:
+            polls.append(op)
+    return polls, creates
+
+
+def _schema_refs(spec: Spec, schema: Any, depth: int = 0) -> Iterator[str]:
+    """Component names a schema stands for: its `$ref`, or those of its anyOf/oneOf/allOf."""
+    if not isinstance(schema, dict) or depth > 8:
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        yield ref.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key) or []:
+            yield from _schema_refs(spec, part, depth + 1)
+
+
+def _success_schemas(spec: Spec, operation: Operation) -> Iterator[Any]:
+    for status, response in (operation.raw.get("responses") or {}).items():
+        if not str(status).startswith("2"):
+            continue
+        resolved = spec.resolve(response)
+        content = resolved.get("content") if isinstance(resolved, dict) else None
+        for media in (content or {}).values():
+            if isinstance(media, dict) and "schema" in media:
+                yield media["schema"]
+
+
+def _task_component(spec: Spec, operation: Operation) -> str | None:
+    """The component with x-lifecycle that the operation's 2xx answer references, if any."""
+    if operation.method != "GET":
+        return None
+    schemas = spec.schemas
+    for schema in _success_schemas(spec, operation):
+        for name in _schema_refs(spec, schema):
+            if isinstance(schemas.get(name), dict) and "x-lifecycle" in schemas[name]:
+                return name
+    return None
+
+
+def _lifecycle(
+    spec: Spec, operation: Operation, lifecycles: Mapping[str, Lifecycle], problems: Problems
+) -> Lifecycle | None:
+    name = _task_component(spec, operation)
+    if name is not None:
+        return lifecycles[name]
+    if len(lifecycles) == 1:
+        return next(iter(lifecycles.values()))
+    problems.append(
+        (
+            f"{operation.pointer}/responses",
+            "the poll operation's 2xx answer references no schema with x-lifecycle",
+        )
+    )
+    return None
+
+
+def _parameters(spec: Spec, operation: Operation) -> list[dict[str, Any]]:
+    """The operation's parameters, with those of its path item, each resolved."""
+    item = (spec.document.get("paths") or {}).get(operation.path) or {}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for raw in [*(item.get("parameters") or []), *(operation.raw.get("parameters") or [])]:
+        parameter = spec.resolve(raw)
+        if isinstance(parameter, dict) and "name" in parameter:
+            merged[(str(parameter["name"]), str(parameter.get("in")))] = parameter
+    return list(merged.values())
+
+
+def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdParameter | None:
+    candidates = [
+        p
+        for p in _parameters(spec, operation)
+        if p.get("in") == "path" or (p.get("in") == "query" and p.get("required"))
+    ]
+    if len(candidates) != 1:
+        found = ", ".join(f"{p['name']} ({p['in']})" for p in candidates) or "none"
+        problems.append(
+            (
+                f"{operation.pointer}/parameters",
+                "a poll operation takes the task id as its one required path or query parameter; "
+                f"found: {found}",
+            )
+        )
+        return None
+    (parameter,) = candidates
+    return IdParameter(str(parameter["name"]), str(parameter["in"]), parameter.get("schema") or {})
+
+
+def _check_prefixes(spec: Spec, problems: Problems) -> None:
+    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
+    for name, scheme in schemes.items():
+        if not isinstance(scheme, dict) or "x-credential-prefix" not in scheme:
+            continue
+        where = f"/components/securitySchemes/{escape_pointer(name)}/x-credential-prefix"
+        prefix = scheme["x-credential-prefix"]
+        if scheme.get("type") != "apiKey":
+            problems.append(
+                (
+                    where,
+                    "x-credential-prefix belongs on an apiKey scheme (an http scheme's prefix is "
+                    "its scheme, e.g. 'Bearer ')",
+                )
+            )
+        elif not isinstance(prefix, str) or not prefix:
+            problems.append(
+                (where, "x-credential-prefix is the text before the token, e.g. 'Token '")
+            )
+
+
+def _header_form(scheme: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(header, prefix) of a security scheme sent in a header; None for other schemes."""
+    kind = scheme.get("type")
+    if kind == "apiKey" and scheme.get("in") == "header" and isinstance(scheme.get("name"), str):
+        prefix = scheme.get("x-credential-prefix", "")
+        return scheme["name"], prefix if isinstance(prefix, str) else ""
+    if kind == "http" and isinstance(scheme.get("scheme"), str):
+        word = scheme["scheme"]
+        return "Authorization", ("Bearer" if word.lower() == "bearer" else word.title()) + " "
+    if kind in ("oauth2", "openIdConnect"):
+        return "Authorization", "Bearer "
+    return None
+
+
+def _credential(spec: Spec, operation: Operation, problems: Problems) -> Credential | None:
+    own = "security" in operation.raw
+    requirements = operation.raw["security"] if own else spec.document.get("security")
+    where = f"{operation.pointer}/security" if own else "/security"
+    if not isinstance(requirements, list) or not requirements:
+        return None
+    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
+    header: str | None = None
+    prefixes: list[str] = []
+    source = ""
+    for index, requirement in enumerate(requirements):
+        if not isinstance(requirement, dict) or len(requirement) != 1:
+            continue  # anonymous ({}), or several credentials at once: not ours to send
+        (name,) = requirement
+        scheme = spec.resolve(schemes.get(name))
+        if not isinstance(scheme, dict):
+            problems.append(
+                (
+                    f"{where}/{index}",
+                    f"no security scheme {name!r}{did_you_mean(str(name), schemes)}",
+                )
+            )
+            continue
+        form = _header_form(scheme)
+        if form is None or (header is not None and form[0].lower() != header.lower()):
+            continue
+        header = form[0]
+        prefixes.append(form[1])
+        source = source or str(scheme.get("x-source", _document_source(spec)))
+    if header is None:
+        if not any(r == {} for r in requirements):
+            problems.append(
+                (
+                    where,
+                    "taskmock sends a credential in a header: declare an apiKey scheme in: "
+                    "header, an http scheme, or oauth2/openIdConnect (sent as a bearer token)",
+                )
+            )
+        return None
+    return Credential(header, tuple(prefixes), not any(r == {} for r in requirements), source)
+
+
+def _document_source(spec: Spec) -> str:
+    return str((spec.document.get("info") or {}).get("x-source", "?"))
+
+
+def _business_errors(spec: Spec, problems: Problems) -> BusinessErrors | None:
+    raw = spec.document.get("x-business-errors")
+    if raw is None:
+        return None
+    where = "/x-business-errors"
+    if not isinstance(raw, dict):
+        problems.append((where, "x-business-errors must be a mapping (at, success, ...)"))
+        return None
+    known = ("at", "success", *BUSINESS_MEANINGS, "x-source", "description")
+    for key in raw:
+        if key not in known:
+            problems.append(
+                (
+                    f"{where}/{escape_pointer(key)}",
+                    f"unknown key {key!r}{did_you_mean(str(key), known)}",
+                )
+            )
+    at = raw.get("at")
+    if not isinstance(at, str) or not at.startswith("/"):
+        problems.append(
+            (
+                f"{where}/at" if "at" in raw else where,
+                "'at' is a JSON pointer into a body, e.g. /code",
+            )
+        )
+    lists: dict[str, tuple[Any, ...]] = {}
+    for key in ("success", *BUSINESS_MEANINGS):
+        value = raw.get(key, _MISSING)
+        if value is _MISSING:
+            if key == "success":
+                problems.append((where, "'success' lists the codes that are not errors, e.g. [0]"))
+            continue
+        if not isinstance(value, list) or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value
+        ):
+            problems.append((f"{where}/{key}", f"'{key}' is a list of codes (integers or strings)"))
+            continue
+        lists[key] = tuple(value)
+    for meaning in BUSINESS_MEANINGS:
+        success = lists.get("success", ())
+        both = [
+            c for c in lists.get(meaning, ()) if any(c == v and type(c) is type(v) for v in success)
+        ]
+        if both:
+            problems.append((f"{where}/{meaning}", f"{both} also listed as success"))
+    if not isinstance(at, str) or "success" not in lists:
+        return None
+    return BusinessErrors(
+        at,
+        lists["success"],
+        {m: lists[m] for m in BUSINESS_MEANINGS if m in lists},
+        str(raw.get("x-source", _document_source(spec))),
+    )
+
+
+def _property_names(spec: Spec, schema: Any, depth: int = 0) -> set[str]:
+    """Property names a schema may carry, through $ref and allOf/anyOf/oneOf."""
+    schema = spec.resolve(schema)
+    if not isinstance(schema, dict) or depth > 8:
+        return set()
+    names = set(schema.get("properties") or {})
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key) or []:
+            names |= _property_names(spec, part, depth + 1)
+    return names
+
+
+def _servers(spec: Spec, operation: Operation) -> Any:
+    item = (spec.document.get("paths") or {}).get(operation.path) or {}
+    return operation.raw.get("servers") or item.get("servers") or spec.document.get("servers")
+
+
+def _create(
+    spec: Spec,
+    creates: list[Operation],
+    lifecycle: Lifecycle | None,
+    problems: Problems,
+    poll: Operation,
+) -> CreateCall | None:
+    """The cheapest create: the first declared on the poll's servers, else the first declared."""
+    declared: list[CreateCall] = []
+    for op in creates:
+        default = (
+            f"/{escape_pointer(lifecycle.id_field)}" if lifecycle and lifecycle.id_field else None
+        )
+        pointer = op.raw.get("x-task-id", default)
+        answered = set().union(*(_property_names(spec, s) for s in _success_schemas(spec, op)))
+        if "x-task-id" in op.raw and (not isinstance(pointer, str) or not pointer.startswith("/")):
+            problems.append(
+                (f"{op.pointer}/x-task-id", "x-task-id is a JSON pointer into the answer, e.g. /id")
+            )
+            continue
+        if isinstance(pointer, str) and answered:
+            first = pointer[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
+            if first not in answered:
+                problems.append(
+                    (
+                        f"{op.pointer}/x-task-id" if "x-task-id" in op.raw else op.pointer,
+                        f"the task id {pointer!r} is not a property of the create answer"
+                        f"{did_you_mean(first, answered)}",
+                    )
+                )
+                continue
+        name = op.raw.get("x-cheapest-create")
+        if name is None:
+            continue
+        where = f"{op.pointer}/x-cheapest-create"
+        body = spec.resolve(op.raw.get("requestBody"))
+        media = ((body or {}).get("content") or {}).get("application/json") or {}
+        examples = media.get("examples") or {}
+        if not isinstance(name, str) or name not in examples:
+            problems.append(
+                (
+                    where,
+                    f"{name!r} is not an example of the application/json request body"
+                    f"{did_you_mean(str(name), examples) or '; add it under examples'}",
+                )
+            )
+            continue
+        example = spec.resolve(examples[name])
+        value = example.get("value") if isinstance(example, dict) else None
+        if not isinstance(value, dict):
+            problems.append((where, f"example {name!r} has no object 'value' to send"))
+            continue
+        if pointer is None:
+            problems.append(
+                (op.pointer, "x-task-id is needed: the lifecycle names no id field to read")
+            )
+            continue
+        summary = str(example.get("summary", "")).strip()
+        source = str(example.get("x-source", op.source))
+        declared.append(CreateCall(op, name, value, summary, source, pointer))
+    same_servers = [c for c in declared if _servers(spec, c.operation) == _servers(spec, poll)]
+    return next(iter(same_servers or declared), None)

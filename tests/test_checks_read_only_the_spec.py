@@ -1,0 +1,63 @@
+"""The contract checks know an API only through its spec: no scenario file, no mock, no vendor."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import taskmock
+
+PACKAGE = Path(taskmock.__file__).parent
+CHECK_MODULES = sorted(
+    [
+        *(PACKAGE / "checks").glob("*.py"),
+        PACKAGE / "cli" / "check_cmd.py",
+        PACKAGE / "core" / "contract.py",
+        PACKAGE / "core" / "extensions.py",
+    ]
+)
+FORBIDDEN_IMPORTS = ("taskmock.core.scenario", "taskmock.http", "taskmock.testing")
+VENDORS = (
+    "kokoon",
+    "tensorpix",
+    "hailuo",
+    "minimax",
+    "runway",
+    "replicate",
+    "luma",
+    "kling",
+    "veo",
+)
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+@pytest.mark.parametrize("path", CHECK_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_check_module_imports_no_mock_and_names_no_vendor(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    ]
+    assert [m for m in imported if m and m.startswith(FORBIDDEN_IMPORTS)] == []
+    docstrings = _docstrings(tree)
+    words = [
+        node.value.lower()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ] + [node.id.lower() for node in ast.walk(tree) if isinstance(node, ast.Name)]
+    assert [w for w in words if any(v in w for v in VENDORS)] == []
