@@ -89,8 +89,9 @@ def test_broken_machines_are_named(overrides: dict[str, Any], fragment: str) -> 
 
 
 def test_missing_keys_are_reported() -> None:
-    _, problems = parse_lifecycle({"states": []})
-    assert ("", "missing required key 'status'") in problems
+    _, problems = parse_lifecycle({"states": [{"value": "a"}]})
+    assert ("", "missing required key 'transitions'") in problems
+    assert ("", "missing required key 'status' (only states with `when` need none)") in problems
 
 
 def test_aliases_resolve_to_their_state() -> None:

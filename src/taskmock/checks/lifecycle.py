@@ -85,8 +85,12 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _shown(lifecycle: Lifecycle, body: dict[str, Any]) -> Any:
-    """What a body that shows no declared state says instead, for the report."""
-    return body.get(lifecycle.status_field)
+    """What a body that shows no declared state says instead, for the report: its status field,
+    or (when states are conditions over several fields) the fields those conditions read."""
+    if lifecycle.status_field is not None:
+        return body.get(lifecycle.status_field)
+    read = dict.fromkeys(p.split(".")[0] for c in lifecycle.when.values() for p in c)
+    return {name: body[name] for name in read if name in body}
 
 
 def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]) -> list[Finding]:
@@ -131,7 +135,7 @@ def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]
                 "declared-state",
                 "not a declared state",
                 WARNING if inferred_states else ERROR,
-                path=f"/{lifecycle.status_field}",
+                path=f"/{lifecycle.status_field or ''}",
                 expected=list(lifecycle.states),
                 actual=raw,
             )

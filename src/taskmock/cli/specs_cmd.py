@@ -49,7 +49,7 @@ def _list(args: argparse.Namespace) -> int:
         _print_operations(spec)
         for component, lifecycle in spec.lifecycles.items():
             states = " ".join(lifecycle.label(s) for s in lifecycle.states)
-            print(f"  lifecycle {component}.{lifecycle.status_field}: {states}")
+            print(f"  lifecycle {component}.{lifecycle.status_field or '(conditions)'}: {states}")
             print(
                 f"    initial: {', '.join(map(str, sorted(lifecycle.initial, key=str)))}; "
                 f"terminal: {', '.join(map(str, sorted(lifecycle.terminal, key=str)))}"

@@ -9,8 +9,13 @@ A spec declares, on the schema of a task resource::
       timestamps: [request_time, ...]   # appear in this order, never change once set
       aliases: {Failed: Fail}           # other spellings accepted for a state
       states: [{value: ready, initial: true}, {value: done, terminal: true}, ...]
+        # a state may say how it shows when one status field does not (core/conditions.py):
+        #   {value: failed, terminal: true, when: {done: true, error: {is: set}}}
       transitions: [{from: ready, to: [preparing, ...]}, ...]
       field-rules: [{states: [done], set: [finish_time], source: seed}, ...]
+
+`status` may be left out when every state has `when`. A body is in the first declared state whose
+condition holds (a state without `when`: the status field holds its value or an alias).
 
 Rule kinds: `set` (present and not null, "" or 0), `null` (absent or null), `empty` (absent, null,
 "" or 0). The same rules appear in the schema as `if`/`then` so a plain validator enforces them;
@@ -19,9 +24,17 @@ Rule kinds: `set` (present and not null, "" or 0), `null` (absent or null), `emp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from taskmock.core.conditions import (
+    EMPTY_VALUES,
+    condition_problems,
+    condition_schema,
+    matches,
+)
 
 __all__ = [
     "EMPTY_VALUES",
@@ -34,8 +47,6 @@ __all__ = [
     "schema_rule_atoms",
 ]
 
-#: Values that count as "not set" (MiniMax answers `file_id: ""`, `video_width: 0` before success).
-EMPTY_VALUES: tuple[Any, ...] = (None, "", 0)
 RULE_KINDS: tuple[str, ...] = ("set", "null", "empty")
 _SOURCES = ("seed", "vendor-docs", "inferred")
 
@@ -77,7 +88,7 @@ def _is_empty(value: Any) -> bool:
 class Lifecycle:
     """A validated `x-lifecycle`: the state machine of one task resource."""
 
-    status_field: str
+    status_field: str | None
     id_field: str | None
     progress_field: str | None
     timestamps: tuple[str, ...]
@@ -89,6 +100,15 @@ class Lifecycle:
     aliases: Mapping[State, State] = field(default_factory=dict)
     names: Mapping[State, str] = field(default_factory=dict)
     source: Mapping[str, str] = field(default_factory=dict)
+    when: Mapping[State, Mapping[str, Any]] = field(default_factory=dict)
+
+    def condition(self, state: State) -> Mapping[str, Any]:
+        """How a state shows in a body: its `when`, else its status value (or an alias of it)."""
+        declared = self.when.get(state)
+        if declared is not None:
+            return declared
+        spellings = [state, *(a for a, target in self.aliases.items() if target == state)]
+        return {str(self.status_field): spellings[0] if len(spellings) == 1 else {"in": spellings}}
 
     def canonical(self, value: State) -> State:
         """The declared state a status value stands for (resolving aliases)."""
@@ -107,10 +127,12 @@ class Lifecycle:
         """
         if not isinstance(body, Mapping):
             return None
-        value = body.get(self.status_field)
-        if isinstance(value, dict | list):  # never a state, and unhashable
-            return None
-        return self.canonical(value) if self.is_state(value) else None
+        if not self.when:  # one status field says it all
+            value = body.get(self.status_field)
+            if isinstance(value, dict | list):  # never a state, and unhashable
+                return None
+            return self.canonical(value) if self.is_state(value) else None
+        return next((s for s in self.states if matches(self.condition(s), body)), None)
 
     def successors(self, state: State) -> tuple[State, ...]:
         """States reachable in one transition, in declared order."""
@@ -169,7 +191,7 @@ def parse_lifecycle(raw: Any) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     if not isinstance(raw, dict):
         return None, [("", "x-lifecycle must be a mapping")]
-    for key in ("status", "states", "transitions"):
+    for key in ("states", "transitions"):
         if key not in raw:
             problems.append(("", f"missing required key {key!r}"))
     if problems:
@@ -181,6 +203,7 @@ def parse_lifecycle(raw: Any) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
     initial: set[State] = set()
     terminal: set[State] = set()
     names: dict[State, str] = {}
+    when: dict[State, Mapping[str, Any]] = {}
     for index, entry in enumerate(states_raw):
         if not isinstance(entry, dict) or "value" not in entry:
             problems.append((f"/states/{index}", "a state needs a 'value'"))
@@ -195,6 +218,13 @@ def parse_lifecycle(raw: Any) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
             terminal.add(value)
         if "name" in entry:
             names[value] = str(entry["name"])
+        if "when" in entry:
+            found = list(condition_problems(entry["when"], f"/states/{index}/when"))
+            problems.extend(found)
+            if not found:
+                when[value] = entry["when"]
+    if "status" not in raw and len(when) < len(states):
+        problems.append(("", "missing required key 'status' (only states with `when` need none)"))
     declared = set(states)
     transitions: dict[State, tuple[State, ...]] = {}
     transitions_raw = raw["transitions"]
@@ -228,7 +258,7 @@ def parse_lifecycle(raw: Any) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
             aliases[alias] = target
     timestamps = raw.get("timestamps", [])
     lifecycle = Lifecycle(
-        status_field=str(raw["status"]),
+        status_field=str(raw["status"]) if "status" in raw else None,
         id_field=raw.get("id"),
         progress_field=raw.get("progress"),
         timestamps=tuple(timestamps) if isinstance(timestamps, list) else (),
@@ -240,6 +270,7 @@ def parse_lifecycle(raw: Any) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
         aliases=aliases,
         names=names,
         source=dict(raw.get("source", {})),
+        when=when,
     )
     problems.extend(lifecycle.problems())
     return lifecycle, problems
@@ -292,21 +323,27 @@ def rule_schemas(lifecycle: Lifecycle) -> list[dict[str, Any]]:
     """The rules as JSON Schema `if`/`then` entries, one per rule."""
     entries: list[dict[str, Any]] = []
     for rule in lifecycle.rules:
-        states = list(rule.states)
-        condition = {"const": states[0]} if len(states) == 1 else {"enum": states}
         then: dict[str, Any] = {"properties": dict.fromkeys(rule.fields, _RULE_THEN[rule.kind])}
         if rule.kind == "set":
             then = {"required": list(rule.fields), **then}
-        entries.append(
-            {
-                "if": {
-                    "required": [lifecycle.status_field],
-                    "properties": {lifecycle.status_field: condition},
-                },
-                "then": then,
-            }
-        )
+        entries.append({"if": _states_schema(lifecycle, rule.states), "then": then})
     return entries
+
+
+def _states_schema(lifecycle: Lifecycle, states: Iterable[State]) -> dict[str, Any]:
+    """The `if` of a rule: the status field is one of the states, or (with `when`) their
+    conditions hold."""
+    states = list(states)
+    if not lifecycle.when:
+        status = str(lifecycle.status_field)
+        test = {"const": states[0]} if len(states) == 1 else {"enum": states}
+        return {"required": [status], "properties": {status: test}}
+    schemas = [condition_schema(lifecycle.condition(s)) for s in states]
+    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+
+
+def _canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True)
 
 
 def schema_rule_atoms(
@@ -318,16 +355,27 @@ def schema_rule_atoms(
     are not in the rule form.
     """
     status_field = lifecycle.status_field
+    by_condition = {
+        _canonical_json(condition_schema(lifecycle.condition(s))): s for s in lifecycle.states
+    }
     atoms: set[Atom] = set()
     odd: list[str] = []
     for index, entry in enumerate(schema.get("allOf", [])):
         if not isinstance(entry, dict) or "if" not in entry:
             continue
-        condition = entry["if"].get("properties", {}).get(status_field, {})
-        states = [condition["const"]] if "const" in condition else condition.get("enum")
+        if lifecycle.when:
+            tested = entry["if"].get("anyOf", [entry["if"]])
+            found = [by_condition.get(_canonical_json(t)) for t in tested]
+            states = [s for s in found if s is not None] if None not in found else []
+        else:
+            condition = entry["if"].get("properties", {}).get(status_field, {})
+            states = [condition["const"]] if "const" in condition else condition.get("enum")
         then = entry.get("then", {})
         if not states or not isinstance(then, dict):
-            odd.append(f"allOf/{index}: 'if' does not test {status_field!r} with const or enum")
+            what = (
+                "a state's condition" if lifecycle.when else f"{status_field!r} with const or enum"
+            )
+            odd.append(f"allOf/{index}: 'if' does not test {what}")
             continue
         required = set(then.get("required", []))
         for name, constraint in then.get("properties", {}).items():

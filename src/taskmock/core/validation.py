@@ -212,15 +212,18 @@ def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
             *lifecycle.timestamps,
         ]
         named += [f for rule in lifecycle.rules for f in rule.fields]
+        named += [path.split(".")[0] for when in lifecycle.when.values() for path in when]
         for field_name in dict.fromkeys(n for n in named if n is not None):
             if field_name not in properties:
                 yield source.problem(
                     f"{base}/x-lifecycle", f"names field {field_name!r}, not a property of {name}"
                 )
-        status_schema = properties.get(lifecycle.status_field)
+        status_schema = properties.get(lifecycle.status_field or "")
         if isinstance(status_schema, dict):
             validator = spec.validator(status_schema)
-            for state in (*lifecycle.states, *lifecycle.aliases):
+            # A state with `when` is a name; its condition says what the body holds.
+            spelled = [s for s in lifecycle.states if s not in lifecycle.when]
+            for state in (*spelled, *lifecycle.aliases):
                 if not validator.is_valid(state):
                     yield source.problem(
                         f"{base}/x-lifecycle/states",
