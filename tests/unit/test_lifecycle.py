@@ -91,6 +91,7 @@ def test_broken_machines_are_named(overrides: dict[str, Any], fragment: str) -> 
 def test_missing_keys_are_reported() -> None:
     _, problems = parse_lifecycle({"states": [{"value": "a"}]})
     assert ("", "missing required key 'transitions'") in problems
+    _, problems = parse_lifecycle({"states": [{"value": "a"}], "transitions": []})
     assert ("", "missing required key 'status' (only states with `when` need none)") in problems
 
 
