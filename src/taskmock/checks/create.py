@@ -45,6 +45,8 @@ def create_task(contract: Contract, target: HttpTarget, token: str | None) -> st
         task_id = resolve_ref(created, "#" + create.task_id)
     except (KeyError, IndexError, ValueError, TypeError):
         task_id = None
+    if isinstance(task_id, str | int) and not isinstance(task_id, bool):
+        task_id = create.id_in(str(task_id))
     if task_id in (None, "") or isinstance(task_id, dict | list | bool):
         raise UsageError(
             f"--create: the answer carries no task id at {create.task_id}: {created!r}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from taskmock.core.lifecycle import Lifecycle
+from taskmock.core.lifecycle import Lifecycle, field_value
 
 __all__ = ["ERROR", "WARNING", "Finding", "Poll", "lifecycle_findings"]
 
@@ -122,13 +122,13 @@ def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]
                 Finding(rule, severity, message, tid, _state, path, expected, actual, _index)
             )
 
-        if lifecycle.id_field and str(body.get(lifecycle.id_field)) != tid:
+        if lifecycle.id_field and str(field_value(body, lifecycle.id_field)) != tid:
             add(
                 "id-echo",
                 "the body's id is not the id asked for",
                 path=f"/{lifecycle.id_field}",
                 expected=tid,
-                actual=body.get(lifecycle.id_field),
+                actual=field_value(body, lifecycle.id_field),
             )
         if state is None:
             add(
@@ -157,20 +157,20 @@ def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]
                     actual=raw,
                 )
         if lifecycle.progress_field:
-            value = _number(body.get(lifecycle.progress_field))
+            value = _number(field_value(body, lifecycle.progress_field))
             if value is not None and progress is not None and value < progress:
                 add(
                     "progress-monotone",
                     "progress went down",
                     path=f"/{lifecycle.progress_field}",
                     expected=f">= {progress:g}",
-                    actual=body.get(lifecycle.progress_field),
+                    actual=field_value(body, lifecycle.progress_field),
                 )
             if value is not None:
                 progress = value if progress is None else max(progress, value)
         set_times = []
         for name in lifecycle.timestamps:
-            value = body.get(name)
+            value = field_value(body, name)
             if value in (None, ""):
                 if name in stamps:
                     add(
@@ -199,8 +199,8 @@ def lifecycle_findings(lifecycle: Lifecycle, task_id: Any, polls: Sequence[Poll]
                     "timestamp-order",
                     f"{second} is before {first}",
                     path=f"/{second}",
-                    expected=f">= {body.get(first)}",
-                    actual=body.get(second),
+                    expected=f">= {field_value(body, first)}",
+                    actual=field_value(body, second),
                 )
         for rule in lifecycle.rules:
             if state not in rule.states:

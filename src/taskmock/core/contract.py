@@ -103,6 +103,18 @@ class CreateCall:
     summary: str
     source: str
     task_id: str  # a JSON pointer into the create answer
+    task_id_pattern: str | None = None  # the id is this regex's `id` group (or first) in it
+
+    def id_in(self, text: str) -> str | None:
+        """The task id in the value at `task_id` (all of it, or what the pattern picks)."""
+        if self.task_id_pattern is None:
+            return text
+        found = re.search(self.task_id_pattern, text)
+        if found is None:
+            return None
+        return (
+            found.group("id") if "id" in found.re.groupindex else found.group(found.re.groups and 1)
+        )
 
 
 @dataclass(frozen=True)

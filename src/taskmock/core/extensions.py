@@ -20,6 +20,7 @@ and every problem (pointer, message), so `taskmock specs validate` reports them 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -405,11 +406,26 @@ def _create(
         default = (
             f"/{escape_pointer(lifecycle.id_field)}" if lifecycle and lifecycle.id_field else None
         )
-        pointer = op.raw.get("x-task-id", default)
+        declared_id: Any = op.raw.get("x-task-id", default)
+        pointer, pattern = declared_id, None
+        if isinstance(declared_id, dict):  # {at: /name, pattern: "operations/(?P<id>.+)"}
+            pointer, pattern = declared_id.get("at"), declared_id.get("pattern")
+            if not _compiles(pattern):
+                problems.append(
+                    (
+                        f"{op.pointer}/x-task-id/pattern",
+                        "pattern is a regular expression whose group `id` (or first) is the id",
+                    )
+                )
+                continue
         answered = set().union(*(_property_names(spec, s) for s in _success_schemas(spec, op)))
         if "x-task-id" in op.raw and (not isinstance(pointer, str) or not pointer.startswith("/")):
             problems.append(
-                (f"{op.pointer}/x-task-id", "x-task-id is a JSON pointer into the answer, e.g. /id")
+                (
+                    f"{op.pointer}/x-task-id",
+                    "x-task-id is a JSON pointer into the answer (/id), or {at: /POINTER, "
+                    "pattern: REGEX} when the id is part of that value",
+                )
             )
             continue
         if isinstance(pointer, str) and answered:
@@ -451,6 +467,16 @@ def _create(
             continue
         summary = str(example.get("summary", "")).strip()
         source = str(example.get("x-source", op.source))
-        declared.append(CreateCall(op, name, value, summary, source, pointer))
+        declared.append(CreateCall(op, name, value, summary, source, pointer, pattern))
     same_servers = [c for c in declared if _servers(spec, c.operation) == _servers(spec, poll)]
     return next(iter(same_servers or declared), None)
+
+
+def _compiles(pattern: Any) -> bool:
+    if not isinstance(pattern, str):
+        return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    return "id" in compiled.groupindex or compiled.groups >= 1

@@ -41,6 +41,7 @@ __all__ = [
     "RULE_KINDS",
     "FieldRule",
     "Lifecycle",
+    "field_value",
     "parse_lifecycle",
     "rule_atoms",
     "rule_schemas",
@@ -177,6 +178,15 @@ class Lifecycle:
             if state not in self.terminal and not self.transitions.get(state):
                 found.append(("/transitions", f"non-terminal state {state!r} has no way out"))
         return found
+
+
+def field_value(body: Any, path: str) -> Any:
+    """The value at a field path of a body (`metadata.progress` reads a nested member), or None."""
+    for key in path.split("."):
+        if not isinstance(body, Mapping):
+            return None
+        body = body.get(key)
+    return body
 
 
 def _fmt(values: Iterable[State]) -> str:

@@ -135,6 +135,14 @@ class AuthRule:
         return None
 
 
+# The characters of generated string ids, by `id.kind`.
+_ID_ALPHABETS = {
+    "digits": "0123456789",
+    "hex": "0123456789abcdef",
+    "alphanumeric": "0123456789abcdefghijklmnopqrstuvwxyz",
+}
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """Everything the mock needs to play one API."""
@@ -146,6 +154,7 @@ class Behaviour:
     id_kind: str
     id_start: int
     id_length: int
+    id_prefix: str
     time_format: str
     auth: AuthRule
     errors: Mapping[str, ErrorAnswer]
@@ -192,10 +201,14 @@ class Behaviour:
             return self.id_start + counter
         rng = random.Random(f"{seed}:{self.api}:id:{counter}")
         if self.id_kind == "uuid":
-            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        return str(rng.randint(1, 9)) + "".join(
-            str(rng.randint(0, 9)) for _ in range(self.id_length - 1)
-        )
+            return self.id_prefix + str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if self.id_kind == "digits":
+            first = str(rng.randint(1, 9))
+        else:
+            first = rng.choice(_ID_ALPHABETS[self.id_kind])
+        alphabet = _ID_ALPHABETS[self.id_kind]
+        rest = "".join(rng.choice(alphabet) for _ in range(self.id_length - 1))
+        return self.id_prefix + first + rest
 
     def task_body(self, scenario: Scenario) -> Any:
         """The body template with the scenario's field overrides merged in."""
@@ -396,6 +409,7 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         id_kind=data["id"]["kind"],
         id_start=int(data["id"].get("start", 1)),
         id_length=int(data["id"].get("length", 15)),
+        id_prefix=str(data["id"].get("prefix", "")),
         time_format=data.get("time-format", "iso"),
         auth=AuthRule(
             auth["header"],

@@ -213,7 +213,8 @@ def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
         ]
         named += [f for rule in lifecycle.rules for f in rule.fields]
         named += [path.split(".")[0] for when in lifecycle.when.values() for path in when]
-        for field_name in dict.fromkeys(n for n in named if n is not None):
+        # A dotted path (metadata.progress) names a nested member: its first key is a property.
+        for field_name in dict.fromkeys(n.split(".")[0] for n in named if n is not None):
             if field_name not in properties:
                 yield source.problem(
                     f"{base}/x-lifecycle", f"names field {field_name!r}, not a property of {name}"
