@@ -20,16 +20,14 @@ from typing import Any
 import pytest
 import yaml
 
-import taskmock.core.tasks as tasks_module
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
 from taskmock.core.scenario import Behaviour, load_behaviour_file
 from taskmock.core.validation import validate_file
 from taskmock.http.app import MockApp, MockConfig
-from taskmock.resources import spec_path
 from tests.conftest import FIXTURES, REPO_ROOT
-from tests.support import LiveMock, start_live_mock
+from tests.support import LiveMock, spec_path, start_live_mock
 
 SCAFFOLD = FIXTURES / "scaffold"
 BUNDLED = ("kokoon", "tensorpix", "hailuo")
@@ -57,25 +55,15 @@ def _new(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Serve a written entry over real HTTP on 127.0.0.1 (manual clock).
-
-    Until the mock takes catalogs, the entry's behaviour is handed to the task service in place
-    of the bundled loader; nothing else is patched.
-    """
+def serve() -> Iterator[Any]:
+    """Serve a written entry from its catalog folder, over real HTTP on 127.0.0.1 (manual clock)."""
     started: list[LiveMock] = []
-    bundled = tasks_module.load_behaviour
 
     def start(name: str, into: Path) -> tuple[LiveMock, Behaviour]:
-        behaviour = load_behaviour_file(
-            into / "mocks" / f"{name}.yaml", into / "specs" / f"{name}.yaml"
-        )
-        monkeypatch.setattr(
-            tasks_module, "load_behaviour", lambda api: behaviour if api == name else bundled(api)
-        )
-        live = start_live_mock(app=MockApp(MockConfig(apis=(name,), clock=ManualClock())))
+        config = MockConfig(apis=(name,), catalogs=(into,), clock=ManualClock())
+        live = start_live_mock(app=MockApp(config))
         started.append(live)
-        return live, behaviour
+        return live, live.app.tasks.behaviour(name)
 
     yield start
     for live in started:
@@ -94,8 +82,9 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     terminal; every answer must conform to the spec. Returns the states seen, in order."""
     auth = {behaviour.auth.header: behaviour.auth.example, "x-taskmock-scenario": scenario}
     create = next(op for op in behaviour.operations.values() if op.role == "create")
-    poll = next(op for op in behaviour.operations.values() if op.role == "poll")
-    reply = live.request(create.operation.method, create.operation.path, create.example or {}, auth)
+    poll = behaviour.poll
+    path = behaviour.base_path + create.operation.path
+    reply = live.request(create.operation.method, path, create.example or {}, auth)
     assert reply.status == create.status, reply.body
     assert (
         response_violations(
@@ -111,7 +100,7 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     lifecycle = behaviour.lifecycle
     seen: list[Any] = []
     for _ in range(300):
-        answer = live.request("GET", poll.path_for(record.id), headers=auth)
+        answer = live.request("GET", behaviour.poll_path(record.id), headers=auth)
         assert answer.status == 200, answer.body
         assert (
             response_violations(
@@ -158,8 +147,16 @@ def test_each_bundled_spec_stripped_of_its_extensions_gives_an_entry_that_serves
     assert f"wrote {tmp_path / 'specs' / f'{api}-copy.yaml'}" in out
     assert "Review" in out
     assert "guessed from the names" in out
-    assert "Checked: specs validate passes" in out
+    assert f"Serve it: taskmock serve --catalog {tmp_path}" in out
+    # Its routes are the bundled API's: it is served under its own prefix only.
+    assert f"is served at the root by {api}, so this API is served under /{api}-copy only" in out
+    if (
+        api == "tensorpix"
+    ):  # its seed example is a generated placeholder (`processing_progress: 123`)
+        assert "example 'seed_placeholder'" in out
+        assert "marked x-placeholder (checked by shape only)" in out
     behaviour = _check_entry(f"{api}-copy", tmp_path, serve, capsys)
+    assert behaviour.root is False
     bundled = load_behaviour_file(REPO_ROOT / "mocks" / f"{api}.yaml")
     # The guess names the same status field, states and terminal states as the hand-made spec.
     assert behaviour.lifecycle.status_field == bundled.lifecycle.status_field
@@ -197,6 +194,10 @@ def test_a_made_up_openapi_3_0_api_is_upgraded_and_guessed_sensibly(
     assert "id: { kind: uuid }" in written  # short mappings in flow style
     spec = yaml.safe_load((tmp_path / "specs" / "render-farm.yaml").read_text())
     assert spec["openapi"] == "3.1.0"
+    # The folder is a catalog the commands take beside the bundled one, at the root too.
+    assert main(["specs", "validate", "--catalog", str(tmp_path)]) == 0
+    assert f"{tmp_path / 'mocks' / 'render-farm.yaml'}: ok" in capsys.readouterr().out
+    assert "render-farm" in MockApp(MockConfig(catalogs=(tmp_path,))).tasks.behaviours
     assert spec["components"]["schemas"]["Render"]["properties"]["videoUrl"]["type"] == [
         "string",
         "null",
@@ -235,6 +236,37 @@ def test_a_status_in_an_envelope_is_played_from_an_inline_schema_moved_to_compon
     assert behaviour.task_component == "Task"
     assert behaviour.body["data"]["task_status"] == {"$": "state"}
     assert behaviour.body["code"] == 0
+
+
+def test_an_entry_that_does_not_check_out_is_written_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _render_farm()
+    doc["components"]["schemas"]["Render"]["properties"]["renderId"] = {
+        "type": "string",
+        "pattern": "^r_[a-z0-9]{8}$",
+    }
+    source = tmp_path / "spec.yaml"
+    source.write_text(yaml.safe_dump(doc))
+    code, out, err = _new(capsys, "acme", "--from-spec", str(source), "--into", str(tmp_path))
+    assert (code, err) == (1, "")
+    assert "ids: the spec's id does not accept a UUID" in out
+    assert "The entry does not check out yet:" in out
+    assert "! success at 'QUEUED': getRender /renderId: " in out
+    assert (tmp_path / "mocks" / "acme.yaml").is_file()
+
+
+def test_a_second_entry_in_the_same_folder_keeps_off_the_first_ones_root_routes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = str(SCAFFOLD / "render-farm.yaml")
+    assert _new(capsys, "first", "--from-spec", source, "--into", str(tmp_path))[0] == 0
+    code, out, _ = _new(capsys, "second", "--from-spec", source, "--into", str(tmp_path))
+    assert code == 0, out
+    assert "is served at the root by first, so this API is served under /second only" in out
+    app = MockApp(MockConfig(catalogs=(tmp_path,)))  # no clash: both are served
+    assert app.tasks.behaviour("first").root
+    assert not app.tasks.behaviour("second").root
 
 
 def test_force_overwrites_an_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -385,8 +417,8 @@ def test_an_unreadable_spec_is_refused(
         ("Render_Farm", "'Render_Farm' is not a valid API name"),
         ("9lives", "'9lives' is not a valid API name"),
         ("", "'' is not a valid API name"),
-        ("control", "'control' is already an API of taskmock's own"),
-        ("kokoon", "'kokoon' is already an API of taskmock's own"),
+        ("control", "'control' is reserved (the control plane's)"),
+        ("kokoon", f"'kokoon' is already an API ({spec_path('kokoon')})"),
     ],
 )
 def test_a_name_that_cannot_name_an_api_is_refused(
@@ -395,6 +427,20 @@ def test_a_name_that_cannot_name_an_api_is_refused(
     source = SCAFFOLD / "render-farm.yaml"
     code, out, err = _new(capsys, name, "--from-spec", str(source), "--into", str(tmp_path))
     _assert_refused(code, out, err, fragment, tmp_path)
+
+
+def test_a_name_another_catalog_defines_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "theirs"
+    source = SCAFFOLD / "render-farm.yaml"
+    assert _new(capsys, "acme", "--from-spec", str(source), "--into", str(other))[0] == 0
+    mine = tmp_path / "mine"
+    args = ["acme", "--from-spec", str(source), "--into", str(mine), "--catalog", str(other)]
+    code, out, err = _new(capsys, *args)
+    _assert_refused(
+        code, out, err, f"'acme' is already an API ({other / 'specs' / 'acme.yaml'})", mine
+    )
 
 
 @pytest.mark.parametrize("kind", ["specs", "mocks"])

@@ -12,11 +12,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from taskmock.core.scaffold.build import Scaffold, check_api_name, scaffold
+from taskmock.cli.options import add_catalog_option
+from taskmock.core.catalog import Catalog
+from taskmock.core.scaffold.build import Scaffold, check_api_name, root_route, scaffold
 from taskmock.core.source import load_document
 from taskmock.core.yamlout import dump_yaml
 from taskmock.errors import DocumentError, ScaffoldError, TaskmockError
-from taskmock.resources import available_apis
 
 __all__ = ["register"]
 
@@ -44,14 +45,21 @@ def register(commands: Any) -> None:
         help="the catalog folder to write into (default: the current folder)",
     )
     new.add_argument("--force", action="store_true", help="overwrite files that are there")
+    add_catalog_option(new)  # the APIs it will be served with: names and root routes to avoid
     new.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     name: str = args.name
-    check_api_name(name, available_apis())
     into = Path(args.into)
     spec_file, mock_file = into / "specs" / f"{name}.yaml", into / "mocks" / f"{name}.yaml"
+    # The APIs it will be served with: the catalogs named, and the folder it joins.
+    joins = [into] if (into / "specs").is_dir() else []
+    catalog = Catalog.from_environment([*args.catalog, *joins])
+    others = [
+        n for n in catalog.spec_names if catalog.entry(n).spec.resolve() != spec_file.resolve()
+    ]
+    check_api_name(name, {n: str(catalog.entry(n).spec) for n in others})
     there = [str(f) for f in (spec_file, mock_file) if f.exists()]
     if there and not args.force:
         raise ScaffoldError(f"{' and '.join(there)} already there; --force overwrites")
@@ -59,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
         document = load_document(args.from_spec).data
     except DocumentError as exc:
         raise ScaffoldError(f"cannot read the spec: {exc}") from None
-    entry = scaffold(document, name, str(args.from_spec))
+    entry = scaffold(document, name, str(args.from_spec), _root_routes(catalog, others))
     _write(entry, spec_file, mock_file, str(args.from_spec))
     print(f"wrote {spec_file}")
     print(f"wrote {mock_file}")
@@ -76,9 +84,22 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(
         "\nChecked: specs validate passes, the scenario file loads, and every scenario plays "
-        "within the spec."
+        f"within the spec. Serve it: taskmock serve --catalog {into}"
     )
     return 0
+
+
+def _root_routes(catalog: Catalog, names: list[str]) -> dict[tuple[str, str], str]:
+    """The routes the other playable APIs answer at the root, by API name."""
+    routes: dict[tuple[str, str], str] = {}
+    for name in names:
+        if catalog.entry(name).scenario is None:
+            continue
+        behaviour = catalog.behaviour(name)
+        if behaviour.root:
+            for op in behaviour.operations.values():
+                routes[root_route(op.operation.method, op.operation.path)] = name
+    return routes
 
 
 def _write(entry: Scaffold, spec_file: Path, mock_file: Path, source: str) -> None:
@@ -120,7 +141,7 @@ def _check(spec_file: Path, mock_file: Path) -> tuple[list[str], list[str]]:
     if problems:
         return problems, []
     try:
-        behaviour = load_behaviour_file(mock_file, spec_file)
+        behaviour = load_behaviour_file(mock_file, spec_file, name=mock_file.stem)
     except TaskmockError as exc:
         return str(exc).splitlines(), []
     rehearsal = rehearse(behaviour)

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taskmock.core.scaffold.body import envelope_template, task_template
+from taskmock.core.scaffold import words
+from taskmock.core.scaffold.body import TaskBody, envelope_template, task_template
 from taskmock.core.scaffold.discover import (
     ID_NAMES,
     Located,
@@ -22,6 +23,7 @@ from taskmock.core.scaffold.discover import (
     find_task_api,
     json_media,
     locate,
+    operations,
     properties,
 )
 from taskmock.core.scaffold.sections import (
@@ -33,7 +35,12 @@ from taskmock.core.scaffold.sections import (
     scenarios_section,
     states_section,
 )
-from taskmock.core.scaffold.skeleton import field_rules, guess_lifecycle, x_lifecycle
+from taskmock.core.scaffold.skeleton import (
+    LifecycleGuess,
+    field_rules,
+    guess_lifecycle,
+    x_lifecycle,
+)
 from taskmock.core.scaffold.values import Values
 from taskmock.core.source import SourceDocument, escape_pointer, resolve_ref
 from taskmock.core.spec import Spec
@@ -42,11 +49,17 @@ from taskmock.core.validation import example_problems, iter_examples, structure_
 from taskmock.core.yamlout import Path
 from taskmock.errors import ScaffoldError
 
-__all__ = ["API_NAME", "Scaffold", "check_api_name", "scaffold"]
+__all__ = ["API_NAME", "Scaffold", "check_api_name", "root_route", "scaffold"]
 
 #: What an API name may be (it names files, URL prefixes and fixtures' arguments).
 API_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _RESERVED = ("control",)
+_PARAMETER = re.compile(r"\{[^}/]+\}")
+
+
+def root_route(method: str, path: str) -> tuple[str, str]:
+    """A route as two APIs served at the root would clash on (parameter names aside)."""
+    return method.upper(), _PARAMETER.sub("{}", path)
 
 
 @dataclass(frozen=True)
@@ -61,91 +74,60 @@ class Scaffold:
     review: tuple[str, ...]
 
 
-def check_api_name(name: str, taken: tuple[str, ...] = ()) -> None:
-    """ScaffoldError unless `name` can name a new API (pattern, not reserved, not `taken`)."""
+def check_api_name(name: str, taken: Mapping[str, str] | None = None) -> None:
+    """ScaffoldError unless `name` can name a new API: its pattern, not reserved, and not one of
+    the `taken` names (each with where it is defined)."""
     if not API_NAME.match(name):
         raise ScaffoldError(
             f"{name!r} is not a valid API name: lower-case letters, digits and '-', "
             "starting with a letter (e.g. acme-video)"
         )
-    if name in _RESERVED or name in taken:
-        raise ScaffoldError(f"{name!r} is already an API of taskmock's own; choose another name")
+    if name in _RESERVED:
+        raise ScaffoldError(f"{name!r} is reserved (the control plane's); choose another name")
+    if taken and name in taken:
+        raise ScaffoldError(f"{name!r} is already an API ({taken[name]}); choose another name")
 
 
-def scaffold(document: Any, name: str, source: str = "<spec>") -> Scaffold:
+def scaffold(
+    document: Any,
+    name: str,
+    source: str = "<spec>",
+    taken_routes: Mapping[tuple[str, str], str] | None = None,
+) -> Scaffold:
     """Build a catalog entry named `name` from an OpenAPI 3.0 or 3.1 document.
 
+    `taken_routes`: the root routes (`root_route`) other APIs serve, by API name; an entry that
+    would answer one of them is served under /<name> only (`root: false`).
     Raises ScaffoldError when the document is not OpenAPI 3.x, or has no poll operation, no status
     enum or no create operation.
     """
     check_api_name(name)
-    spec_doc, upgrade_notes = upgrade_to_31(_openapi(document, source))
-    problems = structure_problems(Spec(SourceDocument(source, spec_doc)))
-    if problems:
-        listed = "\n  ".join(str(p) for p in problems[:8])
-        more = f"\n  … and {len(problems) - 8} more" if len(problems) > 8 else ""
-        raise ScaffoldError(f"{source} is not a valid OpenAPI document:\n  {listed}{more}")
+    spec_doc, upgrade_notes = _openapi_31(document, source)
     spec_notes, notes = Notes(), Notes()
-    notes.review.extend(upgrade_notes)
-    api = _find(spec_doc)
-    if api.status.holder.component is None:
-        inline = f"{api.polls[0].operation.operation_id}'s answer" + "".join(
-            f".{key}" for key in api.status.envelope
-        )
-        component = _hoist(spec_doc, api.status.holder)
-        api = _find(spec_doc)
-        notes.review.append(
-            f"spec: the task schema, inline in {inline}, moved to components/schemas/"
-            f"{component} (x-lifecycle lives on a component); the document means the same"
-        )
+    api = _task_api(spec_doc, notes)
     spec = Spec(SourceDocument(source, spec_doc))
     values = Values(spec_doc, spec.validator)
-    status, holder = api.status, api.status.holder
-    component = str(holder.component)
+    status = api.status
+    component = str(status.holder.component)
     guess = guess_lifecycle(status)
-    rules, odd = field_rules(holder.node, guess, status.name)
-    for message in odd:
-        notes.review.append(f"spec: {component} {message} (specs validate reports it)")
+    notes.review[:0] = [
+        *_lifecycle_review(component, status.name, guess, status.envelope),
+        *upgrade_notes,
+    ]
+    rules, odd = field_rules(status.holder.node, guess, status.name)
+    notes.review.extend(f"spec: {component} {m} (specs validate reports it)" for m in odd)
     examples = _valid_first(spec, api, list(_examples(spec_doc, api)))
-    holder_examples = [_dig(e, status.envelope) for e in examples]
-    holder_examples = [e for e in holder_examples if isinstance(e, dict)]
-    holder_examples.sort(key=lambda e: status.meaning(e.get(status.name)) != "success")
-    create_request = _request(spec_doc, api)
-    echo = properties(spec_doc, create_request) if create_request is not None else {}
-    body = task_template(
-        values, holder, guess, status.name, api.id_field, rules, holder_examples, echo
-    )
-    whole = envelope_template(values, api.polls[0].root, status.envelope, body.template, examples)
-    declared = holder.node.get("properties") or {}
-    lifecycle = x_lifecycle(
-        guess,
-        status.name,
-        api.id_field if api.id_field in declared else None,
-        body.progress if body.progress in declared else None,
-        rules,
-    )
-    holder.node["x-lifecycle"] = lifecycle
-    lifecycle_path: Path = ("components", "schemas", component, "x-lifecycle")
-    spec_notes.comment(
-        lifecycle_path,
-        f"Written by taskmock new: states from the enum {status.name}; initial, terminal and "
-        "transitions guessed from the states' names and order (inferred). Review them.",
-    )
-    if rules:
-        spec_notes.comment(
-            (*lifecycle_path, "field-rules"), "read from this schema's allOf if/then rules"
-        )
+    body = _task_body(values, api, guess, rules, examples, notes)
+    _add_lifecycle(api, guess, rules, body.progress, spec_notes)
     _mark_placeholders(spec, spec_notes, notes)
-    notes.review[:0] = _lifecycle_review(component, status.name, guess, status.envelope)
-    notes.review.extend(f"body: {field_name} {how}" for field_name, how in body.guessed.items())
-    for field_name in body.guessed:
-        notes.comment(
-            ("body", *status.envelope, field_name), f"inferred: {body.guessed[field_name]}"
-        )
     notes.review.extend(api.notes)
+    whole = envelope_template(values, api.polls[0].root, status.envelope, body.template, examples)
     scenario = _scenario(name, component, values, api, guess, whole, examples, notes)
-    for where in dict.fromkeys(values.unmade):
-        notes.review.append(f"values: no valid value could be made for {where}; fill it in")
+    _keep_off_the_root(scenario, spec_doc, taken_routes or {}, notes)
+    notes.review.extend(
+        f"values: no valid value could be made for {where}; fill it in"
+        for where in dict.fromkeys(values.unmade)
+    )
     return Scaffold(
         name,
         spec_doc,
@@ -154,6 +136,85 @@ def scaffold(document: Any, name: str, source: str = "<spec>") -> Scaffold:
         notes.comments,
         tuple(dict.fromkeys(spec_notes.review + notes.review)),
     )
+
+
+def _openapi_31(document: Any, source: str) -> tuple[dict[str, Any], list[str]]:
+    """The document as a valid OpenAPI 3.1 one, and what the upgrade from 3.0 rewrote."""
+    upgraded, notes = upgrade_to_31(_openapi(document, source))
+    problems = structure_problems(Spec(SourceDocument(source, upgraded)))
+    if problems:
+        listed = "\n  ".join(str(p) for p in problems[:8])
+        more = f"\n  … and {len(problems) - 8} more" if len(problems) > 8 else ""
+        raise ScaffoldError(f"{source} is not a valid OpenAPI document:\n  {listed}{more}")
+    return upgraded, notes
+
+
+def _task_api(document: dict[str, Any], notes: Notes) -> TaskApi:
+    """The task API's parts, its task schema moved to components if it was inline."""
+    api = _find(document)
+    if api.status.holder.component is not None:
+        return api
+    inline = f"{api.polls[0].operation.operation_id}'s answer" + "".join(
+        f".{key}" for key in api.status.envelope
+    )
+    component = _hoist(document, api.status.holder)
+    notes.review.append(
+        f"spec: the task schema, inline in {inline}, moved to components/schemas/"
+        f"{component} (x-lifecycle lives on a component); the document means the same"
+    )
+    return _find(document)
+
+
+def _task_body(
+    values: Values,
+    api: TaskApi,
+    guess: LifecycleGuess,
+    rules: list[dict[str, Any]],
+    examples: list[dict[str, Any]],
+    notes: Notes,
+) -> TaskBody:
+    """The task object's template, with what was guessed noted."""
+    status = api.status
+    holder_examples = [
+        e for e in (_dig(e, status.envelope) for e in examples) if isinstance(e, dict)
+    ]
+    holder_examples.sort(key=lambda e: status.meaning(e.get(status.name)) != words.SUCCESS)
+    request = _request(values.document, api)
+    echo = properties(values.document, request) if request is not None else {}
+    body = task_template(
+        values, status.holder, guess, status.name, api.id_field, rules, holder_examples, echo
+    )
+    for field_name, how in body.guessed.items():
+        notes.review.append(f"body: {field_name} {how}")
+        notes.comment(("body", *status.envelope, field_name), f"inferred: {how}")
+    return body
+
+
+def _add_lifecycle(
+    api: TaskApi,
+    guess: LifecycleGuess,
+    rules: list[dict[str, Any]],
+    progress: str | None,
+    spec_notes: Notes,
+) -> None:
+    """Put the `x-lifecycle` skeleton on the task schema, with a comment saying it is a guess."""
+    status = api.status
+    declared = status.holder.node.get("properties") or {}
+    status.holder.node["x-lifecycle"] = x_lifecycle(
+        guess,
+        status.name,
+        api.id_field if api.id_field in declared else None,
+        progress if progress in declared else None,
+        rules,
+    )
+    where: Path = ("components", "schemas", str(status.holder.component), "x-lifecycle")
+    spec_notes.comment(
+        where,
+        f"Written by taskmock new: states from the enum {status.name}; initial, terminal and "
+        "transitions guessed from the states' names and order (inferred). Review them.",
+    )
+    if rules:
+        spec_notes.comment((*where, "field-rules"), "read from this schema's allOf if/then rules")
 
 
 def _openapi(document: Any, source: str) -> dict[str, Any]:
@@ -236,7 +297,7 @@ def _request(document: Any, api: TaskApi) -> Located | None:
 
 
 def _lifecycle_review(
-    component: str, status: str, guess: Any, envelope: tuple[str, ...]
+    component: str, status: str, guess: LifecycleGuess, envelope: tuple[str, ...]
 ) -> list[str]:
     def named(states: Any) -> str:
         return ", ".join(guess.label(s) for s in states) or "none"
@@ -305,7 +366,7 @@ def _scenario(
     component: str,
     values: Values,
     api: TaskApi,
-    guess: Any,
+    guess: LifecycleGuess,
     body: Any,
     examples: list[dict[str, Any]],
     notes: Notes,
@@ -343,6 +404,35 @@ def _scenario(
     )
     scenario["scenarios"] = scenarios_section(guess, notes)
     return scenario
+
+
+def _keep_off_the_root(
+    scenario: dict[str, Any],
+    document: Any,
+    taken: Mapping[tuple[str, str], str],
+    notes: Notes,
+) -> None:
+    """`root: false` when one of the entry's routes is another API's root route."""
+    ours = {
+        op.operation_id: root_route(op.method, op.path)
+        for op in operations(document)
+        if op.operation_id in scenario["operations"]
+    }
+    clash = next(((op, route) for op, route in ours.items() if route in taken), None)
+    if clash is None:
+        return
+    op, (method, path) = clash
+    items = list(scenario.items())
+    scenario.clear()
+    scenario.update(items[:2])
+    scenario["root"] = False
+    scenario.update(items[2:])
+    text = (
+        f"{method} {path} ({op}) is served at the root by {taken[(method, path)]}, so this API "
+        f"is served under /{scenario['api']} only"
+    )
+    notes.comment(("root",), f"inferred: {text}")
+    notes.review.append(f"root: {text}")
 
 
 def _time_format(examples: list[dict[str, Any]]) -> str:
