@@ -78,43 +78,36 @@ def _status(body: Any, field: str) -> Any:
 
 
 def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
-    """Create a task in `scenario` on the vendor route, poll it each virtual second until it is
-    terminal; every answer must conform to the spec. Returns the states seen, in order."""
+    """Create a task in `scenario` on the vendor route and poll it as it enters each planned
+    step, then halfway through it; every answer must conform to the spec. Returns the states
+    the polls saw, in order."""
     auth = {behaviour.auth.header: behaviour.auth.example, "x-taskmock-scenario": scenario}
     create = next(op for op in behaviour.operations.values() if op.role == "create")
-    poll = behaviour.poll
-    path = behaviour.base_path + create.operation.path
-    reply = live.request(create.operation.method, path, create.example or {}, auth)
-    assert reply.status == create.status, reply.body
-    assert (
-        response_violations(
-            behaviour.spec,
-            create.operation,
-            reply.status,
-            reply.headers["content-type"],
-            reply.body,
-        )
-        == []
+    reply = live.request(
+        create.operation.method, behaviour.base_path + create.operation.path, create.example, auth
     )
+    assert reply.status == create.status, reply.body
+    _conforms(behaviour, create.operation, reply)
     *_, record = live.app.tasks.visible(behaviour.api, None)  # the newest
-    lifecycle = behaviour.lifecycle
     seen: list[Any] = []
-    for _ in range(300):
-        answer = live.request("GET", behaviour.poll_path(record.id), headers=auth)
-        assert answer.status == 200, answer.body
-        assert (
-            response_violations(
-                behaviour.spec, poll.operation, 200, answer.headers["content-type"], answer.body
-            )
-            == []
-        ), answer.body
-        state = _status(answer.json(), lifecycle.status_field)
-        if not seen or seen[-1] != state:
-            seen.append(state)
-        if state in lifecycle.terminal:
-            return seen
-        live.clock.advance(1)
-    raise AssertionError(f"{scenario} never ended: {seen}")
+    for step in record.plan:
+        for moment in (step.at, step.at + (step.dwell or 60) / 2):
+            live.clock.advance(moment - live.clock.now())
+            answer = live.request("GET", behaviour.poll_path(record.id), headers=auth)
+            assert answer.status == 200, answer.body
+            _conforms(behaviour, behaviour.poll.operation, answer)
+            state = _status(answer.json(), behaviour.lifecycle.status_field)
+            if not seen or seen[-1] != state:
+                seen.append(state)
+    assert seen[-1] in behaviour.lifecycle.terminal
+    return seen
+
+
+def _conforms(behaviour: Behaviour, operation: Any, reply: Any) -> None:
+    found = response_violations(
+        behaviour.spec, operation, reply.status, reply.headers["content-type"], reply.body
+    )
+    assert found == [], (reply.body, [str(v) for v in found])
 
 
 def _check_entry(
@@ -163,6 +156,26 @@ def test_each_bundled_spec_stripped_of_its_extensions_gives_an_entry_that_serves
     assert set(behaviour.lifecycle.states) >= set(bundled.lifecycle.states)
     assert bundled.lifecycle.terminal <= behaviour.lifecycle.terminal
     assert behaviour.lifecycle.initial & bundled.lifecycle.initial
+
+
+def test_a_spec_with_its_own_x_lifecycle_keeps_it_and_the_scenarios_follow_it(
+    tmp_path: Path, serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = spec_path("hailuo")
+    code, out, _ = _new(capsys, "hailuo-mine", "--from-spec", str(source), "--into", str(tmp_path))
+    assert code == 0, out
+    assert "lifecycle VideoTask.status: the spec's own" in out
+    written = yaml.safe_load((tmp_path / "specs" / "hailuo-mine.yaml").read_text())
+    original = yaml.safe_load(source.read_text())
+    lifecycle = written["components"]["schemas"]["VideoTask"]["x-lifecycle"]
+    assert lifecycle == original["components"]["schemas"]["VideoTask"]["x-lifecycle"]
+    behaviour = _check_entry("hailuo-mine", tmp_path, serve, capsys)
+    assert [s["state"] for s in behaviour.scenarios["success"].path] == [
+        "Preparing",
+        "Queueing",
+        "Processing",
+        "Success",
+    ]
 
 
 def test_a_made_up_openapi_3_0_api_is_upgraded_and_guessed_sensibly(

@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.scaffold import words
 from taskmock.core.scaffold.discover import Located, StatusField
-from taskmock.core.scaffold.skeleton import field_rules, guess_lifecycle, x_lifecycle
+from taskmock.core.scaffold.skeleton import (
+    declared_lifecycle,
+    field_rules,
+    guess_lifecycle,
+    x_lifecycle,
+)
 from taskmock.core.upgrade import as_json_data, upgrade_to_31
 from taskmock.core.yamlout import dump_yaml
 from tests.conftest import REPO_ROOT
@@ -78,11 +83,12 @@ def test_the_guess_follows_the_enum_order_and_every_working_state_can_fail() -> 
         "Preparing",
         "Queueing",
     )  # the first one, and any that reads as waiting
-    assert guess.transitions() == {
-        "Preparing": ["Queueing", "Fail"],
-        "Queueing": ["Processing", "Fail"],
-        "Processing": ["Success", "Fail"],
+    assert guess.transitions == {
+        "Preparing": ("Queueing", "Fail"),
+        "Queueing": ("Processing", "Fail"),
+        "Processing": ("Success", "Fail"),
     }
+    assert guess.chain == ("Preparing", "Queueing", "Processing")
 
 
 def test_an_unknown_state_is_entered_and_left_from_anywhere_and_the_result_is_sound() -> None:
@@ -126,6 +132,29 @@ def test_any_enum_with_a_working_and_a_finished_state_gives_a_sound_lifecycle(
     guess = guess_lifecycle(_status(values))
     _, problems = parse_lifecycle(x_lifecycle(guess, "status", None, None, []))
     assert problems == []
+
+
+def test_a_declared_lifecycle_is_walked_along_its_transitions() -> None:
+    spec = yaml.safe_load((REPO_ROOT / "specs" / "kokoon.yaml").read_text())
+    lifecycle, _ = parse_lifecycle(spec["components"]["schemas"]["Task"]["x-lifecycle"])
+    assert lifecycle is not None
+    values = list(lifecycle.states)
+    declared = declared_lifecycle(lifecycle, _status(values))
+    assert declared is not None
+    assert declared.success == ("done",)
+    assert declared.failure + declared.cancel == ("error", "cancel")
+    # The longest way through working states; `unknown` leads anywhere, so it is no step.
+    assert declared.path_to("done") == ("ready", "preparing", "prepared", "running", "done")
+    assert declared.path_to("error") == ("ready", "preparing", "prepared", "running", "error")
+    no_success, _ = parse_lifecycle(
+        {
+            "status": "s",
+            "states": [{"value": "a", "initial": True}, {"value": "b", "terminal": True}],
+            "transitions": [{"from": "a", "to": ["b"]}],
+        }
+    )
+    assert no_success is not None
+    assert declared_lifecycle(no_success, _status(["a", "b"])) is None
 
 
 def test_field_rules_are_read_back_from_the_schema_as_written() -> None:

@@ -13,12 +13,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from taskmock.core.lifecycle import parse_lifecycle
 from taskmock.core.scaffold import words
 from taskmock.core.scaffold.body import TaskBody, envelope_template, task_template
 from taskmock.core.scaffold.discover import (
     ID_NAMES,
     Located,
     NotATaskApi,
+    StatusField,
     TaskApi,
     find_task_api,
     json_media,
@@ -37,6 +39,7 @@ from taskmock.core.scaffold.sections import (
 )
 from taskmock.core.scaffold.skeleton import (
     LifecycleGuess,
+    declared_lifecycle,
     field_rules,
     guess_lifecycle,
     x_lifecycle,
@@ -109,16 +112,15 @@ def scaffold(
     values = Values(spec_doc, spec.validator)
     status = api.status
     component = str(status.holder.component)
-    guess = guess_lifecycle(status)
+    guess, rules = _lifecycle(status, notes)
     notes.review[:0] = [
         *_lifecycle_review(component, status.name, guess, status.envelope),
         *upgrade_notes,
     ]
-    rules, odd = field_rules(status.holder.node, guess, status.name)
-    notes.review.extend(f"spec: {component} {m} (specs validate reports it)" for m in odd)
     examples = _valid_first(spec, api, list(_examples(spec_doc, api)))
     body = _task_body(values, api, guess, rules, examples, notes)
-    _add_lifecycle(api, guess, rules, body.progress, spec_notes)
+    if not guess.declared:
+        _add_lifecycle(api, guess, rules, body.progress, spec_notes)
     _mark_placeholders(spec, spec_notes, notes)
     notes.review.extend(api.notes)
     whole = envelope_template(values, api.polls[0].root, status.envelope, body.template, examples)
@@ -147,6 +149,27 @@ def _openapi_31(document: Any, source: str) -> tuple[dict[str, Any], list[str]]:
         more = f"\n  … and {len(problems) - 8} more" if len(problems) > 8 else ""
         raise ScaffoldError(f"{source} is not a valid OpenAPI document:\n  {listed}{more}")
     return upgraded, notes
+
+
+def _lifecycle(status: StatusField, notes: Notes) -> tuple[LifecycleGuess, list[dict[str, Any]]]:
+    """The task's lifecycle and field rules: the spec's own `x-lifecycle` when it has a sound
+    one on the status field, else a guess (with the rules its `if`/`then` entries state)."""
+    raw = status.holder.node.get("x-lifecycle")
+    lifecycle, problems = parse_lifecycle(raw) if raw is not None else (None, [])
+    if lifecycle is not None and not problems and lifecycle.status_field == status.name:
+        declared = declared_lifecycle(lifecycle, status)
+        if declared is not None:
+            return declared, list(raw.get("field-rules") or [])
+    if raw is not None:
+        notes.review.append(
+            f"spec: the x-lifecycle on {status.holder.component} was replaced: it is not sound or "
+            f"names no success reached from an initial state ({'; '.join(m for _, m in problems)})"
+        )
+    guess = guess_lifecycle(status)
+    rules, odd = field_rules(status.holder.node, guess, status.name)
+    component = status.holder.component
+    notes.review.extend(f"spec: {component} {m} (specs validate reports it)" for m in odd)
+    return guess, rules
 
 
 def _task_api(document: dict[str, Any], notes: Notes) -> TaskApi:
@@ -241,8 +264,9 @@ def _find(document: dict[str, Any]) -> TaskApi:
 def _hoist(document: dict[str, Any], holder: Located) -> str:
     """Move an inline task schema into components/schemas; returns its new name."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    taken = set(schemas)
     name = next(
-        n for n in ("Task", "TaskStatus", *(f"Task{i}" for i in range(2, 99))) if n not in schemas
+        n for n in ("Task", *(f"Task{i}" for i in range(2, len(taken) + 3))) if n not in taken
     )
     parent_pointer, key = holder.pointer.rsplit("/", 1)
     parent = resolve_ref(document, "#" + parent_pointer)
@@ -302,12 +326,19 @@ def _lifecycle_review(
     def named(states: Any) -> str:
         return ", ".join(guess.label(s) for s in states) or "none"
 
-    lines = [
-        f"lifecycle {component}.{status}: initial {named(guess.initial)}; terminal "
-        f"{named(guess.terminal)} (success {named(guess.success)}); guessed from the names, "
-        "transitions in the enum's order"
-    ]
-    if guess.unknown:
+    if guess.declared:
+        lines = [
+            f"lifecycle {component}.{status}: the spec's own; success "
+            f"{named(guess.success)} and failure {named(guess.failure + guess.cancel)} read "
+            "from the names, for the scenarios"
+        ]
+    else:
+        lines = [
+            f"lifecycle {component}.{status}: initial {named(guess.initial)}; terminal "
+            f"{named(guess.terminal)} (success {named(guess.success)}); guessed from the names, "
+            "transitions in the enum's order"
+        ]
+    if guess.unknown and not guess.declared:
         lines.append(f"lifecycle: {named(guess.unknown)} may be entered and left at any time")
     if envelope:
         lines.append(

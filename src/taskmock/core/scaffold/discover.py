@@ -21,6 +21,7 @@ from taskmock.core.source import escape_pointer, resolve_ref
 __all__ = [
     "ID_NAMES",
     "Located",
+    "NotATaskApi",
     "Operation",
     "StatusField",
     "TaskApi",
@@ -470,20 +471,12 @@ def _listing(
 
 def _lists(document: Any, schema: Located, holder: str) -> bool:
     """Whether an answer is an array of the task, or an object with such an array."""
-    for part in parts(document, schema):
-        items = part.node.get("items")
-        if items is not None and any(
-            p.pointer == holder for p in parts(document, part.child("items"))
-        ):
-            return True
-        for name in part.node.get("properties") or {}:
-            prop = locate(document, part.child("properties", name))
-            if prop.pointer != schema.pointer and _lists_directly(document, prop, holder):
-                return True
-    return False
+    return _array_of(document, schema, holder) or any(
+        _array_of(document, prop, holder) for prop in properties(document, schema).values()
+    )
 
 
-def _lists_directly(document: Any, schema: Located, holder: str) -> bool:
+def _array_of(document: Any, schema: Located, holder: str) -> bool:
     return any(
         part.node.get("items") is not None
         and any(p.pointer == holder for p in parts(document, part.child("items")))

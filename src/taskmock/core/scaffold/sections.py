@@ -20,6 +20,7 @@ from taskmock.core.scaffold.discover import (
     json_media,
     locate,
     operations,
+    parts,
     properties,
 )
 from taskmock.core.scaffold.skeleton import LifecycleGuess
@@ -342,37 +343,37 @@ def states_section(guess: LifecycleGuess, notes: Notes) -> dict[str, Any]:
 
 def scenarios_section(guess: LifecycleGuess, notes: Notes) -> dict[str, Any]:
     """A success path through every working state, and a failure path, with dwell times."""
-    chain = list(guess.chain)
 
-    def path(end: Any, dwell: list[Any]) -> list[dict[str, Any]]:
-        steps = [{"state": s, "dwell": d} for s, d in zip(chain, dwell, strict=True)]
-        return [*steps, {"state": end}]
+    def path(states: tuple[Any, ...], dwell: list[Any]) -> list[dict[str, Any]]:
+        steps = [{"state": s, "dwell": d} for s, d in zip(states[:-1], dwell, strict=True)]
+        return [*steps, {"state": states[-1]}]
 
-    success_dwell: list[Any] = [5] * len(chain)
-    success_dwell[0] = {"uniform": [2, 5]}
-    if len(chain) > 1:
-        success_dwell[-1] = {"uniform": [20, 40]}
+    success = guess.path_to(guess.success[0])
+    dwell: list[Any] = [5] * (len(success) - 1)
+    dwell[0] = {"uniform": [2, 5]}
+    if len(dwell) > 1:
+        dwell[-1] = {"uniform": [20, 40]}
     section: dict[str, Any] = {
         "success": {
             "default": True,
             "description": "Goes through every working state in turn and succeeds.",
-            "path": path(guess.success[0], success_dwell),
+            "path": path(success, dwell),
         }
     }
-    ending = guess.failure or guess.cancel
-    if ending:
-        failure_dwell: list[Any] = [3] * len(chain)
-        failure_dwell[-1] = 10
+    failure = next(
+        (found for end in (*guess.failure, *guess.cancel) if (found := guess.path_to(end))), ()
+    )
+    if failure:
+        quick: list[Any] = [3] * (len(failure) - 1)
+        quick[-1] = 10
         section["failure"] = {
-            "description": f"Fails while {guess.label(guess.working)}.",
-            "path": path(ending[0], failure_dwell),
+            "description": f"Fails while {guess.label(failure[-2])}.",
+            "path": path(failure, quick),
         }
     else:
         notes.review.append("scenarios: no state reads as failed, so there is no failure scenario")
-    notes.comment(
-        ("scenarios",),
-        "inferred: states in the enum's order; dwell times (seconds) are made up",
-    )
+    order = "the spec's transitions" if guess.declared else "states in the enum's order"
+    notes.comment(("scenarios",), f"inferred: {order}; dwell times (seconds) are made up")
     return section
 
 
@@ -433,20 +434,15 @@ def _request_schema(document: Any, op: Operation) -> Located | None:
 
 
 def _request_example(values: Values, schema: Located) -> Any:
-    """A valid create request: the documented example, else the required fields."""
+    """A valid create request: the documented example, else the required fields made up."""
     documented = _media_example(values.document, schema)
     if documented is not MISSING and values.valid(schema, documented):
         return documented
+    required = {
+        name for part in parts(values.document, schema) for name in part.node.get("required") or []
+    }
     props = properties(values.document, schema)
-    required: set[str] = set()
-    for part in [locate(values.document, schema)]:
-        if isinstance(part.node, dict):
-            required.update(part.node.get("required") or [])
-            for sub in part.node.get("allOf") or []:
-                required.update(
-                    locate(values.document, Located(sub, "")).node.get("required") or []
-                )
-    example = {name: values.sample(props[name], name) for name in props if name in required}
+    example = {name: values.sample(prop, name) for name, prop in props.items() if name in required}
     return example if values.valid(schema, example) else None
 
 

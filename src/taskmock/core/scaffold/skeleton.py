@@ -13,50 +13,63 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taskmock.core.lifecycle import parse_lifecycle, schema_rule_atoms
+from taskmock.core.lifecycle import Lifecycle, parse_lifecycle, schema_rule_atoms
 from taskmock.core.scaffold import words
 from taskmock.core.scaffold.discover import StatusField
 
-__all__ = ["LifecycleGuess", "field_rules", "guess_lifecycle", "x_lifecycle"]
+__all__ = [
+    "LifecycleGuess",
+    "declared_lifecycle",
+    "field_rules",
+    "guess_lifecycle",
+    "x_lifecycle",
+]
 
 State = Any
 
 
 @dataclass(frozen=True)
 class LifecycleGuess:
-    """The states of a status enum, sorted by what they seem to mean."""
+    """The states of a task, sorted by what they seem to mean, and how they follow each other."""
 
     states: tuple[State, ...]
     names: Mapping[State, str]
-    chain: tuple[State, ...]  # the states before the end, in the enum's order
     initial: tuple[State, ...]
+    terminal: tuple[State, ...]
     success: tuple[State, ...]
     failure: tuple[State, ...]  # failed, error, expired, ...
     cancel: tuple[State, ...]
     unknown: tuple[State, ...]
+    transitions: Mapping[State, tuple[State, ...]]
+    declared: bool = False  # read from the spec's own x-lifecycle, not guessed
+
+    def path_to(self, end: State) -> tuple[State, ...]:
+        """The longest way from an initial state to `end` through working states (neither
+        finished nor unknown), so a scenario shows every step; () when there is none."""
+        best: tuple[State, ...] = ()
+        pending: list[tuple[State, ...]] = [(s,) for s in self.initial if s not in self.terminal]
+        budget = 10_000  # simple paths grow fast in a dense graph: the best found by then
+        while pending and budget:
+            budget -= 1
+            path = pending.pop()
+            if path[-1] == end:
+                best = path if len(path) > len(best) else best
+                continue
+            for nxt in self.transitions.get(path[-1], ()):
+                working = nxt not in self.terminal and nxt not in self.unknown
+                if nxt not in path and (nxt == end or working):
+                    pending.append((*path, nxt))
+        return best
 
     @property
-    def terminal(self) -> tuple[State, ...]:
-        """Every finished state, in the enum's order."""
-        done = {*self.success, *self.failure, *self.cancel}
-        return tuple(s for s in self.states if s in done)
+    def chain(self) -> tuple[State, ...]:
+        """The working states a successful task goes through, in order."""
+        return self.path_to(self.success[0])[:-1]
 
     @property
     def working(self) -> State:
-        """The state the work happens in: the last one before the end."""
+        """The state the work happens in: the last one before success."""
         return self.chain[-1]
-
-    def transitions(self) -> dict[State, list[State]]:
-        """Every state's successors (terminal states have none)."""
-        bad = [s for s in self.states if s in self.failure or s in self.cancel]
-        found: dict[State, list[State]] = {}
-        for index, state in enumerate(self.chain):
-            following = [self.chain[index + 1]] if index + 1 < len(self.chain) else []
-            ends = list(self.success) if not following else []
-            found[state] = [*following, *ends, *bad, *self.unknown]
-        for state in self.unknown:
-            found[state] = [s for s in self.states if s != state]
-        return found
 
     def label(self, state: State) -> str:
         """A state as the review list shows it."""
@@ -64,24 +77,58 @@ class LifecycleGuess:
 
 
 def guess_lifecycle(status: StatusField) -> LifecycleGuess:
-    """Sort a status enum's values into initial, working, finished and unknown states."""
+    """Sort a status enum's values into initial, working, finished and unknown states, and
+    guess the transitions (see the module's docstring)."""
     meaning = {value: status.meaning(value) for value in status.values}
 
     def having(*kinds: str) -> tuple[State, ...]:
         return tuple(v for v in status.values if meaning[v] in kinds)
 
     chain = having(words.INITIAL, words.WORKING)
-    initial = tuple(dict.fromkeys((chain[0], *having(words.INITIAL))))
+    success, bad = having(words.SUCCESS), having(words.FAILURE, words.CANCEL)
+    unknown = having(words.UNKNOWN)
+    transitions: dict[State, tuple[State, ...]] = {}
+    for index, state in enumerate(chain):
+        following = chain[index + 1 : index + 2] or success
+        transitions[state] = (*following, *bad, *unknown)
+    for state in unknown:
+        transitions[state] = tuple(s for s in status.values if s != state)
     return LifecycleGuess(
         states=status.values,
         names=dict(status.names),
-        chain=chain,
-        initial=initial,
-        success=having(words.SUCCESS),
+        initial=tuple(dict.fromkeys((chain[0], *having(words.INITIAL)))),
+        terminal=having(words.SUCCESS, words.FAILURE, words.CANCEL),
+        success=success,
         failure=having(words.FAILURE),
         cancel=having(words.CANCEL),
-        unknown=having(words.UNKNOWN),
+        unknown=unknown,
+        transitions=transitions,
     )
+
+
+def declared_lifecycle(lifecycle: Lifecycle, status: StatusField) -> LifecycleGuess | None:
+    """The spec's own `x-lifecycle` in the same terms, its finished states sorted by their
+    names; None when no state of it reads as a success reached from an initial state."""
+    meaning = {value: status.meaning(value) for value in lifecycle.states}
+
+    def having(*kinds: str) -> tuple[State, ...]:
+        return tuple(v for v in lifecycle.states if meaning[v] in kinds)
+
+    found = LifecycleGuess(
+        states=lifecycle.states,
+        names={**status.names, **lifecycle.names},
+        initial=tuple(s for s in lifecycle.states if s in lifecycle.initial),
+        terminal=tuple(s for s in lifecycle.states if s in lifecycle.terminal),
+        success=tuple(s for s in having(words.SUCCESS) if s in lifecycle.terminal),
+        failure=tuple(s for s in having(words.FAILURE) if s in lifecycle.terminal),
+        cancel=tuple(s for s in having(words.CANCEL) if s in lifecycle.terminal),
+        unknown=having(words.UNKNOWN),
+        transitions=dict(lifecycle.transitions),
+        declared=True,
+    )
+    if not found.success or len(found.path_to(found.success[0])) < 2:
+        return None
+    return found
 
 
 def x_lifecycle(
@@ -110,7 +157,7 @@ def x_lifecycle(
     lifecycle["source"] = {"states": "inferred", "transitions": "inferred"}
     lifecycle["states"] = states
     lifecycle["transitions"] = [
-        {"from": state, "to": targets} for state, targets in guess.transitions().items()
+        {"from": state, "to": list(targets)} for state, targets in guess.transitions.items()
     ]
     if rules:
         lifecycle["field-rules"] = rules
