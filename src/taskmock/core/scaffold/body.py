@@ -15,7 +15,14 @@ from typing import Any
 
 from taskmock.core.scaffold.discover import Located, parts, properties
 from taskmock.core.scaffold.skeleton import LifecycleGuess
-from taskmock.core.scaffold.values import MISSING, Values, is_empty, kinds_of, looks_like
+from taskmock.core.scaffold.values import (
+    MISSING,
+    Values,
+    is_empty,
+    kinds_of,
+    looks_like,
+    unix_format,
+)
 
 __all__ = ["TaskBody", "envelope_template", "task_template"]
 
@@ -117,19 +124,20 @@ def _example(
     return fallback
 
 
-def _is_time(values: Values, prop: Located, name: str) -> str | None:
-    """`iso` for a date-time string, `unix` for an integer named like a time, else None."""
+def _is_time(values: Values, prop: Located, name: str, example: Any) -> str | None:
+    """`iso` for a date-time string; `unix` (or `unix-ms`, as the examples show) for a number
+    named like a time; else None."""
     kinds, _ = kinds_of(values.document, prop)
     formats = {p.node.get("format") for p in parts(values.document, prop)}
     if "string" in kinds and "date-time" in formats:
         return "iso"
     if kinds and kinds <= {"integer", "number"} and looks_like(name, "time"):
-        return "unix"
+        return unix_format(example)
     return None
 
 
 def _time(expression: dict[str, Any], fmt: str) -> dict[str, Any]:
-    return {**expression, "format": "unix"} if fmt == "unix" else expression
+    return expression if fmt == "iso" else {**expression, "format": fmt}
 
 
 def _set_value(values: Values, prop: Located, name: str, example: Any) -> Any:
@@ -161,7 +169,7 @@ def _ruled(
             empty = values.sample(prop, name)
     if not set_states:
         return empty
-    fmt = _is_time(values, prop, name)
+    fmt = _is_time(values, prop, name, example)
     if fmt:
         if all(s in guess.terminal for s in set_states):
             set_states += [s for s in guess.terminal if s not in kinds and s not in set_states]
@@ -183,12 +191,8 @@ def _guessed(
 ) -> Any:
     """A lifecycle-following template guessed from the field's name and type, or None."""
     kinds, nullable = kinds_of(values.document, prop)
-    fmt = _is_time(values, prop, name)
+    fmt = _is_time(values, prop, name, example)
     after_start = [*guess.chain[1:], *guess.terminal]
-    if fmt == "unix" and isinstance(example, int | float) and example > 10**11:
-        body.guessed[name] = (
-            "looks like milliseconds in the examples; the mock writes seconds (unix)"
-        )
     if fmt:
         created: dict[str, Any] = {"$": "time", "of": "created"}
         if looks_like(name, "created") or not (

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskmock.core.engine import TaskRecord, observe, plan_steps
-from taskmock.core.scenario import Behaviour, OperationBehaviour
+from taskmock.core.roles import Create, Poll, Role
+from taskmock.core.scenario import Behaviour
 from taskmock.core.source import pointer_of
 from taskmock.core.template import RenderContext, render
 
@@ -40,8 +41,8 @@ def rehearse(behaviour: Behaviour) -> Rehearsal:
     """Render every scenario's bodies, the create answers and the errors; check them."""
     found: list[str] = []
     warnings: list[str] = []
-    polls = [op for op in behaviour.operations.values() if op.role == "poll"]
-    creates = [op for op in behaviour.operations.values() if op.role == "create"]
+    polls = [op for op in behaviour.operations.values() if isinstance(op, Poll)]
+    creates = [op for op in behaviour.operations.values() if isinstance(op, Create)]
     example = next((dict(op.example) for op in creates if op.example), {})
     for scenario in behaviour.scenarios.values():
         record = TaskRecord(
@@ -67,19 +68,20 @@ def rehearse(behaviour: Behaviour) -> Rehearsal:
                             f"{problem}"
                         )
         ctx = _context(behaviour, record, _CREATED)
-        for op in creates:
-            if op.response is not None:
-                body = render(op.response, ctx)
-                for problem in _problems(behaviour, op, op.status, body):
-                    found.append(f"{op.operation.operation_id} answer: {problem}")
+        for create in creates:
+            if create.response is not None:
+                body = render(create.response, ctx)
+                for problem in _problems(behaviour, create, create.status, body):
+                    found.append(f"{create.operation.operation_id} answer: {problem}")
     for kind, answer in behaviour.errors.items():
         body = answer.render("a detail", "field", 1)
-        for op in (*polls, *creates):
-            if str(answer.status) in op.operation.raw.get("responses", {}):
-                for problem in _problems(behaviour, op, answer.status, body):
+        documented: list[Role] = [*polls, *creates]
+        for role in documented:
+            if str(answer.status) in role.operation.raw.get("responses", {}):
+                for problem in _problems(behaviour, role, answer.status, body):
                     warnings.append(
-                        f"errors.{kind} differs from what {op.operation.operation_id} documents "
-                        f"for {answer.status}: {problem}"
+                        f"errors.{kind} differs from what {role.operation.operation_id} "
+                        f"documents for {answer.status}: {problem}"
                     )
     return Rehearsal(tuple(dict.fromkeys(found)), tuple(dict.fromkeys(warnings)))
 
@@ -90,9 +92,7 @@ def _context(behaviour: Behaviour, record: TaskRecord, moment: float) -> RenderC
     )
 
 
-def _problems(
-    behaviour: Behaviour, op: OperationBehaviour, status: int, body: Any
-) -> Iterator[str]:
+def _problems(behaviour: Behaviour, op: Role, status: int, body: Any) -> Iterator[str]:
     spec = behaviour.spec
     responses = op.operation.raw.get("responses", {})
     declared = responses.get(str(status)) or responses.get("default")

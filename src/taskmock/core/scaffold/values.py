@@ -26,6 +26,7 @@ __all__ = [
     "is_empty",
     "kinds_of",
     "looks_like",
+    "unix_format",
 ]
 
 MISSING: Any = object()  # no example value for this node
@@ -60,6 +61,12 @@ def looks_like(name: str, hint: str) -> bool:
     """Whether a field name reads as `hint` (url, output, input, error, progress, created,
     started, finished, time)."""
     return bool(_NAME_HINTS[hint].search(normalize(name)))
+
+
+def unix_format(example: Any) -> str:
+    """`unix-ms` when an example time is in milliseconds (past 1973 in seconds), else `unix`."""
+    number = isinstance(example, int | float) and not isinstance(example, bool)
+    return "unix-ms" if number and example > 10**11 else "unix"
 
 
 def is_empty(value: Any) -> bool:
@@ -231,20 +238,20 @@ class Values:
         main = self._main(schema)
         node = main.node if isinstance(main.node, dict) else {}
         if echo and name in echo and self._echoes(echo[name], schema):
-            default = self.template(schema, name, example, depth=depth + 1)
-            return {"$": "input", "key": name, "default": default}
+            fallback = self.template(schema, name, example, depth=depth + 1)
+            return {"$": "input", "key": name, "else": fallback}
         if kinds == {"object"} and depth < _MAX_DEPTH:
             props = self._properties(main)
             if props:
                 given = example if isinstance(example, dict) else {}
-                # `echo` is for the top level's fields only (a create answer's own fields).
+                # `echo` is for the fields of a whole answer only (a create answer's own).
                 return {
                     key: self.template(
                         prop,
                         key,
                         given.get(key, MISSING),
                         named=named,
-                        echo=echo if depth == 0 else None,
+                        echo=echo if depth == 0 and not name else None,
                         depth=depth + 1,
                         output=output,
                     )
@@ -274,7 +281,7 @@ class Values:
             and looks_like(name, "time")
             and (looks_like(name, "created") or name.endswith(("_at", "_time")))
         ):
-            return {"$": "time", "of": "created", "format": "unix"}
+            return {"$": "time", "of": "created", "format": unix_format(example)}
         return self.sample(schema, name, example, depth=depth)
 
     def _echoes(self, request: Located, response: Located, depth: int = 0) -> bool:
