@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from taskmock.checks.lifecycle import Poll as PollSeen
+from taskmock.checks.lifecycle import lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
@@ -70,13 +72,6 @@ def serve() -> Iterator[Any]:
         live.stop()
 
 
-def _status(body: Any, field: str) -> Any:
-    """The status in a poll answer, at its top or one envelope down."""
-    if field in body:
-        return body[field]
-    return next(v[field] for v in body.values() if isinstance(v, dict) and field in v)
-
-
 def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     """Create a task in `scenario` on the vendor route and poll it as it enters each planned
     step, then halfway through it; every answer must conform to the spec. Returns the states
@@ -90,16 +85,20 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     _conforms(behaviour, create.operation, reply)
     *_, record = live.app.tasks.visible(behaviour.api, None)  # the newest
     seen: list[Any] = []
+    history: list[PollSeen] = []
     for step in record.plan:
         for moment in (step.at, step.at + (step.dwell or 60) / 2):
             live.clock.advance(moment - live.clock.now())
             answer = live.request("GET", behaviour.poll_path(record.id), headers=auth)
             assert answer.status == 200, answer.body
             _conforms(behaviour, behaviour.poll.operation, answer)
-            state = _status(answer.json(), behaviour.lifecycle.status_field)
+            history.append(PollSeen(moment, answer.json()))
+            state = behaviour.lifecycle.state_of(answer.json())  # as the contract checks read it
             if not seen or seen[-1] != state:
                 seen.append(state)
     assert seen[-1] in behaviour.lifecycle.terminal
+    # The contract checks judge the polls by the written lifecycle and find nothing wrong.
+    assert lifecycle_findings(behaviour.lifecycle, record.id, history) == []
     return seen
 
 
@@ -150,6 +149,9 @@ def test_each_bundled_spec_stripped_of_its_extensions_gives_an_entry_that_serves
         assert "marked x-placeholder (checked by shape only)" in out
     behaviour = _check_entry(f"{api}-copy", tmp_path, serve, capsys)
     assert behaviour.root is False
+    if api == "tensorpix":  # `Token <key>`, from the scheme's description, for the checks
+        schemes = behaviour.spec.document["components"]["securitySchemes"]
+        assert schemes["tokenAuth"]["x-credential-prefix"] == "Token "
     if api == "tensorpix":  # create-request fields are echoed at the top of the body only
         assert behaviour.body["codec"] == {"$": "input", "key": "codec", "else": "libx264"}
         assert behaviour.body["input_video"]["chroma_subsampling"] == "4:2:0"
@@ -210,6 +212,9 @@ def test_a_made_up_openapi_3_0_api_is_upgraded_and_guessed_sensibly(
     assert "id: { kind: uuid }" in written  # short mappings in flow style
     spec = yaml.safe_load((tmp_path / "specs" / "render-farm.yaml").read_text())
     assert spec["openapi"] == "3.1.0"
+    assert spec["paths"]["/v2/renders/{renderId}"]["get"]["x-task-role"] == "poll"
+    assert spec["paths"]["/v2/renders"]["post"]["x-task-role"] == "create"
+    assert "x-task-id" not in spec["paths"]["/v2/renders"]["post"]  # the lifecycle's id field
     # The folder is a catalog the commands take beside the bundled one, at the root too.
     assert main(["specs", "validate", "--catalog", str(tmp_path)]) == 0
     assert f"{tmp_path / 'mocks' / 'render-farm.yaml'}: ok" in capsys.readouterr().out
@@ -246,10 +251,14 @@ def test_a_status_in_an_envelope_is_played_from_an_inline_schema_moved_to_compon
     source = SCAFFOLD / "clip-envelope.yaml"
     code, out, _ = _new(capsys, "clips", "--from-spec", str(source), "--into", str(tmp_path))
     assert code == 0, out
-    assert "the status is nested at data.task_status" in out
-    assert "moved to components/schemas/Task" in out
+    assert "the status is nested at data.task_status, so each state of Task is a `when`" in out
+    assert "the answer's schema, inline in query_clip's answer.data, moved to" in out
     behaviour = _check_entry("clips", tmp_path, serve, capsys)
     assert behaviour.task_component == "Task"
+    assert behaviour.lifecycle.status_field is None
+    assert behaviour.lifecycle.when["finished"] == {"data.task_status": "finished"}
+    create = behaviour.spec.operation("submit_clip").raw
+    assert (create["x-task-role"], create["x-task-id"]) == ("create", "/data/task_id")
     assert behaviour.body["data"]["task_status"] == {"$": "state"}
     # The example's time is in milliseconds, so the mock's is too.
     assert behaviour.body["data"]["created_at"] == {

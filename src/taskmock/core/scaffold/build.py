@@ -20,16 +20,18 @@ from taskmock.core.scaffold.discover import (
     ID_NAMES,
     Located,
     NotATaskApi,
-    StatusField,
     TaskApi,
     find_task_api,
+    id_pointer,
     json_media,
     locate,
     operations,
+    parts,
     properties,
 )
 from taskmock.core.scaffold.sections import (
     Notes,
+    api_key_prefix,
     auth_section,
     errors_section,
     id_section,
@@ -107,12 +109,12 @@ def scaffold(
     check_api_name(name)
     spec_doc, upgrade_notes = _openapi_31(document, source)
     spec_notes, notes = Notes(), Notes()
-    api = _task_api(spec_doc, notes)
+    api, home = _task_api(spec_doc, notes)
     spec = Spec(SourceDocument(source, spec_doc))
     values = Values(spec_doc, spec.validator)
     status = api.status
-    component = str(status.holder.component)
-    guess, rules = _lifecycle(status, notes)
+    component = str(home.component)
+    guess, rules = _lifecycle(api, home, notes)
     notes.review[:0] = [
         *_lifecycle_review(component, status.name, guess, status.envelope),
         *upgrade_notes,
@@ -120,7 +122,9 @@ def scaffold(
     examples = _valid_first(spec, api, list(_examples(spec_doc, api)))
     body = _task_body(values, api, guess, rules, examples, notes)
     if not guess.declared:
-        _add_lifecycle(api, guess, rules, body.progress, spec_notes)
+        _add_lifecycle(api, home, guess, rules, body.progress, spec_notes)
+    _mark_roles(spec_doc, api, spec_notes)
+    _mark_prefixes(spec_doc, spec_notes)
     _mark_placeholders(spec, spec_notes, notes)
     notes.review.extend(api.notes)
     whole = envelope_template(values, api.polls[0].root, status.envelope, body.template, examples)
@@ -151,41 +155,61 @@ def _openapi_31(document: Any, source: str) -> tuple[dict[str, Any], list[str]]:
     return upgraded, notes
 
 
-def _lifecycle(status: StatusField, notes: Notes) -> tuple[LifecycleGuess, list[dict[str, Any]]]:
+def _home(document: Any, api: TaskApi) -> Located:
+    """Where `x-lifecycle` goes: the object that declares the status, or, when that object sits
+    in an envelope, the envelope (its states are then conditions on `data.task_status`)."""
+    status = api.status
+    if not status.envelope:
+        return status.holder
+    return next(
+        part
+        for part in parts(document, api.polls[0].root)
+        if status.envelope[0] in (part.node.get("properties") or {})
+    )
+
+
+def _lifecycle(
+    api: TaskApi, home: Located, notes: Notes
+) -> tuple[LifecycleGuess, list[dict[str, Any]]]:
     """The task's lifecycle and field rules: the spec's own `x-lifecycle` when it has a sound
-    one on the status field, else a guess (with the rules its `if`/`then` entries state)."""
-    raw = status.holder.node.get("x-lifecycle")
+    one, else a guess (with the rules the schema's `if`/`then` entries state)."""
+    status = api.status
+    raw = home.node.get("x-lifecycle")
     lifecycle, problems = parse_lifecycle(raw) if raw is not None else (None, [])
-    if lifecycle is not None and not problems and lifecycle.status_field == status.name:
+    if lifecycle is not None and not problems:
         declared = declared_lifecycle(lifecycle, status)
         if declared is not None:
             return declared, list(raw.get("field-rules") or [])
     if raw is not None:
         notes.review.append(
-            f"spec: the x-lifecycle on {status.holder.component} was replaced: it is not sound or "
+            f"spec: the x-lifecycle on {home.component} was replaced: it is not sound or "
             f"names no success reached from an initial state ({'; '.join(m for _, m in problems)})"
         )
     guess = guess_lifecycle(status)
-    rules, odd = field_rules(status.holder.node, guess, status.name)
-    component = status.holder.component
-    notes.review.extend(f"spec: {component} {m} (specs validate reports it)" for m in odd)
+    if status.envelope:
+        return guess, []  # the envelope states nothing about the status in if/then rules
+    rules, odd = field_rules(home.node, guess, status.name)
+    notes.review.extend(f"spec: {home.component} {m} (specs validate reports it)" for m in odd)
     return guess, rules
 
 
-def _task_api(document: dict[str, Any], notes: Notes) -> TaskApi:
-    """The task API's parts, its task schema moved to components if it was inline."""
+def _task_api(document: dict[str, Any], notes: Notes) -> tuple[TaskApi, Located]:
+    """The task API's parts and where its `x-lifecycle` goes, moved to components if inline."""
     api = _find(document)
-    if api.status.holder.component is not None:
-        return api
-    inline = f"{api.polls[0].operation.operation_id}'s answer" + "".join(
+    home = _home(document, api)
+    if home.component is not None:
+        return api, home
+    where = f"{api.polls[0].operation.operation_id}'s answer" + "".join(
         f".{key}" for key in api.status.envelope
     )
-    component = _hoist(document, api.status.holder)
+    what = "answer's schema" if api.status.envelope else "task schema"
+    component = _hoist(document, home)
     notes.review.append(
-        f"spec: the task schema, inline in {inline}, moved to components/schemas/"
-        f"{component} (x-lifecycle lives on a component); the document means the same"
+        f"spec: the {what}, inline in {where}, moved to components/schemas/{component} "
+        "(x-lifecycle lives on a component); the document means the same"
     )
-    return _find(document)
+    api = _find(document)
+    return api, _home(document, api)
 
 
 def _task_body(
@@ -215,22 +239,24 @@ def _task_body(
 
 def _add_lifecycle(
     api: TaskApi,
+    home: Located,
     guess: LifecycleGuess,
     rules: list[dict[str, Any]],
     progress: str | None,
     spec_notes: Notes,
 ) -> None:
-    """Put the `x-lifecycle` skeleton on the task schema, with a comment saying it is a guess."""
+    """Put the `x-lifecycle` skeleton on its schema, with a comment saying it is a guess."""
     status = api.status
-    declared = status.holder.node.get("properties") or {}
-    status.holder.node["x-lifecycle"] = x_lifecycle(
+    declared = home.node.get("properties") or {}
+    home.node["x-lifecycle"] = x_lifecycle(
         guess,
         status.name,
         api.id_field if api.id_field in declared else None,
         progress if progress in declared else None,
         rules,
+        when=".".join((*status.envelope, status.name)) if status.envelope else None,
     )
-    where: Path = ("components", "schemas", str(status.holder.component), "x-lifecycle")
+    where: Path = ("components", "schemas", str(home.component), "x-lifecycle")
     spec_notes.comment(
         where,
         f"Written by taskmock new: states from the enum {status.name}; initial, terminal and "
@@ -238,6 +264,46 @@ def _add_lifecycle(
     )
     if rules:
         spec_notes.comment((*where, "field-rules"), "read from this schema's allOf if/then rules")
+
+
+def _mark_roles(document: Any, api: TaskApi, spec_notes: Notes) -> None:
+    """`x-task-role` on the poll and create operations (what the contract checks read), and
+    `x-task-id` where a create's answer carries the id elsewhere than the lifecycle's id field."""
+    lifecycle = _home(document, api).node.get("x-lifecycle") or {}
+    default = f"/{escape_pointer(lifecycle['id'])}" if lifecycle.get("id") else None
+    names = tuple(dict.fromkeys(filter(None, (api.id_field, *(p.param for p in api.polls)))))
+    marks: list[tuple[Any, dict[str, Any], str]] = [
+        (poll.operation, {"x-task-role": "poll"}, "reads one task") for poll in api.polls
+    ]
+    for op, _, schema in api.creates:
+        found = id_pointer(document, schema, names or ID_NAMES) if schema is not None else None
+        extra = {"x-task-id": found} if found is not None and found != default else {}
+        marks.append((op, {"x-task-role": "create", **extra}, "starts a task"))
+    for op, extensions, what in marks:
+        raw = op.raw.node
+        items = list(raw.items())
+        at = next((i + 1 for i, (key, _) in enumerate(items) if key == "operationId"), 0)
+        raw.clear()
+        raw.update(items[:at])
+        raw.update(extensions)
+        raw.update((k, v) for k, v in items[at:] if k not in extensions)
+        path = ("paths", op.path, op.method, "x-task-role")
+        spec_notes.comment(path, f"taskmock new: this operation {what} (inferred)")
+
+
+def _mark_prefixes(document: Any, spec_notes: Notes) -> None:
+    """`x-credential-prefix` on API key schemes whose description names one (`Token <key>`)."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    for name, scheme in schemes.items():
+        if not (isinstance(scheme, dict) and scheme.get("type") == "apiKey"):
+            continue
+        prefix = api_key_prefix(scheme)
+        if prefix and "x-credential-prefix" not in scheme:
+            scheme["x-credential-prefix"] = prefix
+            spec_notes.comment(
+                ("components", "securitySchemes", name, "x-credential-prefix"),
+                "taskmock new: read from the description (inferred)",
+            )
 
 
 def _openapi(document: Any, source: str) -> dict[str, Any]:
@@ -340,11 +406,10 @@ def _lifecycle_review(
         ]
     if guess.unknown and not guess.declared:
         lines.append(f"lifecycle: {named(guess.unknown)} may be entered and left at any time")
-    if envelope:
+    if envelope and not guess.declared:
         lines.append(
-            f"the status is nested at {'.'.join((*envelope, status))}: the mock plays it, but "
-            "x-lifecycle describes the inner object and the contract checks (taskmock check) "
-            "read a status at the top of a poll answer, so they cannot judge this API's lifecycle"
+            f"lifecycle: the status is nested at {'.'.join((*envelope, status))}, so each state "
+            f"of {component} is a `when` condition on it"
         )
     return lines
 

@@ -27,6 +27,7 @@ __all__ = [
     "TaskApi",
     "enum_of",
     "find_task_api",
+    "id_pointer",
     "json_media",
     "locate",
     "operations",
@@ -425,10 +426,17 @@ def _related(create_path: str, poll: Poll) -> bool:
 
 
 def _id_in(document: Any, schema: Located, names: tuple[str, ...]) -> bool:
-    return any(
-        any(n in holder.node["properties"] for n in names)
-        for holder, _ in _holders(document, schema)
-    )
+    return id_pointer(document, schema, names) is not None
+
+
+def id_pointer(document: Any, schema: Located, names: tuple[str, ...]) -> str | None:
+    """The JSON pointer of the first of `names` an answer carries, at its top or one level down
+    (`/task_id`, `/data/task_id`); None when it carries none."""
+    for holder, envelope in _holders(document, schema):
+        for name in names:
+            if name in holder.node["properties"]:
+                return "".join(f"/{escape_pointer(key)}" for key in (*envelope, name))
+    return None
 
 
 def _creates(

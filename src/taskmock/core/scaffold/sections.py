@@ -29,6 +29,7 @@ from taskmock.core.yamlout import Path
 
 __all__ = [
     "Notes",
+    "api_key_prefix",
     "auth_section",
     "errors_section",
     "id_section",
@@ -146,10 +147,14 @@ def _credential_shapes(
     elif kind in ("oauth2", "openIdConnect"):
         yield "Authorization", "Bearer ", r"^\S+$", f"{name} ({kind}: a bearer token)"
     elif kind == "apiKey" and scheme.get("in") == "header":
-        match = _PREFIX_IN_TEXT.search(str(scheme.get("description", "")))
-        word = next((g for g in match.groups() if g), "") if match else ""
-        prefix = f"{word} " if word else ""
-        told = f", prefix {word!r} from its description" if word else ""
+        prefix = api_key_prefix(scheme)
+        told = (
+            ""
+            if not prefix
+            else f", prefix {prefix!r}"
+            if "x-credential-prefix" in scheme
+            else f", prefix {prefix!r} from its description"
+        )
         yield (
             str(scheme.get("name", "Authorization")),
             prefix,
@@ -162,6 +167,17 @@ def _credential_shapes(
             f"auth: {name} ({kind} in {where}) cannot be checked by the mock, which reads "
             "credentials from a header only"
         )
+
+
+def api_key_prefix(scheme: Mapping[str, Any]) -> str:
+    """The text an API key header carries before the key: its `x-credential-prefix`, or the
+    scheme word its description names (`prefix "Token"`, `Token <key>`), or none."""
+    declared = scheme.get("x-credential-prefix")
+    if isinstance(declared, str):
+        return declared
+    match = _PREFIX_IN_TEXT.search(str(scheme.get("description", "")))
+    word = next((g for g in match.groups() if g), "") if match else ""
+    return f"{word} " if word else ""
 
 
 def _example_token(pattern: str, name: str) -> str:

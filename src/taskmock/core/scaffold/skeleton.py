@@ -137,8 +137,12 @@ def x_lifecycle(
     id_field: str | None,
     progress_field: str | None,
     rules: list[dict[str, Any]],
+    *,
+    when: str | None = None,
 ) -> dict[str, Any]:
-    """The `x-lifecycle` value: everything guessed is marked `inferred`."""
+    """The `x-lifecycle` value: everything guessed is marked `inferred`. With `when` (the dotted
+    path of a status in an envelope), each state is a condition on that path instead of a value
+    of a `status` field."""
     states = []
     for state in guess.states:
         entry: dict[str, Any] = {"value": state}
@@ -148,8 +152,10 @@ def x_lifecycle(
             entry["initial"] = True
         if state in guess.terminal:
             entry["terminal"] = True
+        if when is not None:
+            entry["when"] = {when: state}
         states.append(entry)
-    lifecycle: dict[str, Any] = {"status": status_field}
+    lifecycle: dict[str, Any] = {} if when is not None else {"status": status_field}
     if id_field:
         lifecycle["id"] = id_field
     if progress_field:
