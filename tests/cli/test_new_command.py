@@ -19,12 +19,14 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
 from taskmock.checks.lifecycle import Poll as PollSeen
 from taskmock.checks.lifecycle import lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
+from taskmock.core.reference import editor_schema
 from taskmock.core.scenario import Behaviour, load_behaviour_file
 from taskmock.core.validation import validate_file
 from taskmock.http.app import MockApp, MockConfig
@@ -115,6 +117,8 @@ def _check_entry(
     """The written entry validates, loads and plays success and failure to their ends."""
     spec_file = into / "specs" / f"{name}.yaml"
     assert validate_file(spec_file) == []
+    written = yaml.safe_load((into / "mocks" / f"{name}.yaml").read_text())
+    assert [e.message for e in Draft202012Validator(editor_schema()).iter_errors(written)] == []
     assert main(["specs", "validate", str(spec_file)]) == 0
     capsys.readouterr()
     live, behaviour = serve(name, into)
@@ -305,7 +309,9 @@ def test_force_overwrites_an_entry(tmp_path: Path, capsys: pytest.CaptureFixture
     assert _new(capsys, *args)[0] == 0
     (tmp_path / "mocks" / "acme.yaml").write_text("edited")
     assert _new(capsys, *args, "--force")[0] == 0
-    assert (tmp_path / "mocks" / "acme.yaml").read_text().startswith("# How the mock plays acme")
+    text = (tmp_path / "mocks" / "acme.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=/")  # the installed editor schema
+    assert "\n# How the mock plays acme" in text
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from taskmock.core.scaffold.build import Scaffold, check_api_name, root_route, s
 from taskmock.core.source import load_document
 from taskmock.core.yamlout import dump_yaml
 from taskmock.errors import DocumentError, ScaffoldError, TaskmockError
+from taskmock.resources import mocks_dir
 
 __all__ = ["register"]
 
@@ -115,11 +116,18 @@ def _write(entry: Scaffold, spec_file: Path, mock_file: Path, source: str) -> No
             ),
             encoding="utf-8",
         )
+        editor_schema = mocks_dir() / "scenario.schema.json"
+        # An editor with a YAML language server checks and completes the file with this schema.
+        modeline = (
+            f"yaml-language-server: $schema={editor_schema.resolve()}\n"
+            if editor_schema.is_file()
+            else ""
+        )
         mock_file.write_text(
             dump_yaml(
                 entry.scenario,
                 entry.scenario_comments,
-                header=f"How the mock plays {entry.name}; written by `taskmock new` from "
+                header=f"{modeline}How the mock plays {entry.name}; written by `taskmock new` from "
                 f"{source}.\nA starting point: what was guessed says 'inferred'. Validated "
                 "against mocks/scenario.schema.yaml when loaded.",
                 spaced=True,
