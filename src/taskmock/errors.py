@@ -7,6 +7,7 @@ TaskmockError                 anything taskmock reports to a user instead of a t
 │   └── CatalogError          a catalog folder is malformed, or two define the same API
 ├── UnknownNameError          an API, component or scenario name that does not exist
 ├── UsageError                a command was called with arguments it cannot act on
+├── ScaffoldError             `taskmock new` cannot build a catalog entry from a document
 └── MissingExtraError         a feature needs an optional dependency that is not installed
                               (also an ImportError)
 """
@@ -22,6 +23,7 @@ __all__ = [
     "DocumentError",
     "MissingExtraError",
     "Problem",
+    "ScaffoldError",
     "ScenarioError",
     "SpecError",
     "TaskmockError",
@@ -79,6 +81,10 @@ class UnknownNameError(TaskmockError):
 
 class UsageError(TaskmockError):
     """A command-line call that cannot be carried out as given."""
+
+
+class ScaffoldError(TaskmockError):
+    """A document `taskmock new` cannot build a catalog entry from; the message says why."""
 
 
 class MissingExtraError(TaskmockError, ImportError):

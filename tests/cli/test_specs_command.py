@@ -109,3 +109,15 @@ def test_broken_spec_exits_1_from_the_console(tmp_path: Path) -> None:
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert "/examples/running/value/progress: example 'running' does not match its schema" in line
+
+
+def test_validate_reports_a_malformed_paths_object_instead_of_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # openapi-spec-validator raised KeyError('paths') after reporting the shape (found by the
+    # `taskmock new` bad-input tests).
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('openapi: 3.1.0\ninfo: {title: x, version: "1"}\npaths: 5\n')
+    assert main(["specs", "validate", str(broken)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f'{broken}:3: /paths: 5 is not of type "object"'

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from taskmock import __version__
-from taskmock.cli import check_cmd, serve_cmd, specs_cmd
+from taskmock.cli import check_cmd, new_cmd, serve_cmd, specs_cmd
 from taskmock.errors import TaskmockError
 
 __all__ = ["build_parser", "main"]
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(commands)
     check_cmd.register(commands)
     specs_cmd.register(commands)
+    new_cmd.register(commands)
     return parser
 
 

@@ -26,7 +26,14 @@ from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, res
 from taskmock.core.spec import Spec, load_spec
 from taskmock.errors import DocumentError, Problem, did_you_mean
 
-__all__ = ["iter_examples", "shape_only", "validate_file", "validate_spec"]
+__all__ = [
+    "example_problems",
+    "iter_examples",
+    "shape_only",
+    "structure_problems",
+    "validate_file",
+    "validate_spec",
+]
 
 # Keywords that constrain values rather than shape; a placeholder example is exempt from them.
 _VALUE_KEYWORDS = frozenset(
@@ -95,6 +102,19 @@ def validate_file(path: str | Path) -> list[Problem]:
 
 def validate_spec(spec: Spec) -> list[Problem]:
     """All problems of a loaded document."""
+    problems = structure_problems(spec)
+    if problems:
+        return problems
+    problems.extend(example_problems(spec))
+    problems.extend(_lifecycle_problems(spec))
+    problems.extend(_extension_problems(spec))
+    _, found = read_contract(spec)
+    problems.extend(spec.source.problem(pointer, message) for pointer, message in found)
+    return problems
+
+
+def structure_problems(spec: Spec) -> list[Problem]:
+    """Whether a document is OpenAPI 3.1 at all: its version, its `$ref`s, its structure."""
     source = spec.source
     version = str(spec.document.get("openapi", ""))
     if not version.startswith("3.1"):
@@ -113,13 +133,13 @@ def validate_spec(spec: Spec) -> list[Problem]:
             )
     except Unresolvable as exc:
         problems.append(source.problem("", f"unresolvable reference: {exc}"))
-    if problems:
-        return problems
-    problems.extend(_example_problems(spec))
-    problems.extend(_lifecycle_problems(spec))
-    problems.extend(_extension_problems(spec))
-    _, found = read_contract(spec)
-    problems.extend(source.problem(pointer, message) for pointer, message in found)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        # After its schema check the validator walks the document, and trips over shapes the
+        # check has just reported (`paths: 5`): those reports say what is wrong.
+        if not problems:
+            problems.append(
+                source.problem("", f"not a readable OpenAPI document ({type(exc).__name__}: {exc})")
+            )
     return problems
 
 
@@ -172,7 +192,8 @@ def iter_examples(spec: Spec) -> Iterator[tuple[str, str, Any, dict[str, Any], b
                 yield name, f"{where}/value", example["value"], schema, placeholder
 
 
-def _example_problems(spec: Spec) -> Iterator[Problem]:
+def example_problems(spec: Spec) -> Iterator[Problem]:
+    """Every example that does not match its schema (a placeholder: its shape)."""
     shape_validator: Validator | None = None
     for name, pointer, value, schema, placeholder in iter_examples(spec):
         if placeholder:
