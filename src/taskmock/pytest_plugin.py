@@ -27,7 +27,7 @@ from taskmock.testing import MockServer, Taskmock
 
 __all__ = ["pytest_configure", "taskmock", "taskmock_config", "taskmock_server"]
 
-_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems"}
+_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "example_tasks", "allow_problems"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,8 +50,12 @@ def taskmock_server() -> Iterator[MockServer]:
 
 @pytest.fixture
 def taskmock_config() -> MockConfig:
-    """How to build each test's mock; override it in a conftest.py to change the default."""
-    return MockConfig(clock=ManualClock(), seed=0)
+    """How to build each test's mock; override it in a conftest.py to change the default.
+
+    A test's mock starts empty: the specs' example tasks are planted only on request
+    (`@pytest.mark.taskmock(example_tasks=True)`), so a client's lists show its own tasks.
+    """
+    return MockConfig(clock=ManualClock(), seed=0, example_tasks=False)
 
 
 @pytest.fixture
@@ -79,6 +83,8 @@ def taskmock(
         config = replace(config, apis=tuple(options["apis"]))
     if "tokens" in options:
         config = replace(config, tokens=frozenset(options["tokens"]))
+    if "example_tasks" in options:
+        config = replace(config, example_tasks=bool(options["example_tasks"]))
     mock = taskmock_server.host(MockApp(config))
     if options.get("allow_problems"):
         mock.allow_problems()

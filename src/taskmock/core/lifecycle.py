@@ -276,8 +276,14 @@ def rule_atoms(lifecycle: Lifecycle) -> set[Atom]:
     }
 
 
-def rule_schemas(lifecycle: Lifecycle) -> list[dict[str, Any]]:
-    """The rules as JSON Schema `if`/`then` entries, one per rule."""
+def rule_schemas(lifecycle: Lifecycle, required: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The rules as JSON Schema `if`/`then` entries, one per rule.
+
+    Each entry also names the schema's `required` properties with `{}` (no constraint): some tools
+    (Specmatic) check the parent's `required` against every `allOf` branch, and warn and drop the
+    requirement when the branch does not declare the property.
+    """
+    names = list(dict.fromkeys(required))
     entries: list[dict[str, Any]] = []
     for rule in lifecycle.rules:
         states = list(rule.states)
@@ -287,6 +293,7 @@ def rule_schemas(lifecycle: Lifecycle) -> list[dict[str, Any]]:
             then = {"required": list(rule.fields), **then}
         entries.append(
             {
+                **({"properties": {name: {} for name in names}} if names else {}),
                 "if": {
                     "required": [lifecycle.status_field],
                     "properties": {lifecycle.status_field: condition},
@@ -311,6 +318,10 @@ def schema_rule_atoms(
     for index, entry in enumerate(schema.get("allOf", [])):
         if not isinstance(entry, dict) or "if" not in entry:
             continue
+        names = entry.get("properties", {})
+        if not isinstance(names, dict) or any(sub != {} for sub in names.values()):
+            # Beside if/then, an entry only names properties (rule_schemas), never constrains them.
+            odd.append(f"allOf/{index}/properties: a rule entry names properties with {{}} only")
         condition = entry["if"].get("properties", {}).get(status_field, {})
         states = [condition["const"]] if "const" in condition else condition.get("enum")
         then = entry.get("then", {})

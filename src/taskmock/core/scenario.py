@@ -121,6 +121,7 @@ class OperationBehaviour:
     resource: str | None = None
     item: Any = None
     in_use_by: str | None = None
+    summary: tuple[str, ...] = ()
 
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that addresses `task_id` through this operation."""
@@ -407,6 +408,7 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
                 e.get("resource"),
                 e.get("item"),
                 e.get("in-use-by"),
+                tuple(e.get("summary", ())),
             )
             for op_id, e in data["operations"].items()
         },

@@ -39,7 +39,7 @@ class Operation:
     @property
     def pointer(self) -> str:
         """The operation's JSON pointer in its document."""
-        return f"/paths/{escape_pointer(self.path)}/{self.method}"
+        return f"/paths/{escape_pointer(self.path)}/{self.method.lower()}"
 
 
 class Spec:

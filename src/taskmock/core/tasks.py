@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
+from taskmock.core.examples import ExampleSet, example_set
 from taskmock.core.scenario import Behaviour, load_behaviour
 from taskmock.core.store import InMemoryTaskStore
 from taskmock.core.template import CompiledBody, RenderContext, dumps, format_time, render
@@ -38,7 +39,13 @@ class TaskView:
 class TaskService:
     """Tasks of every loaded API, on one clock, with ids and values derived from one seed."""
 
-    def __init__(self, clock: Clock, seed: int = 0, apis: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 0,
+        apis: tuple[str, ...] | None = None,
+        example_tasks: bool = True,
+    ) -> None:
         self.clock = clock
         self.seed = seed
         self.store = InMemoryTaskStore()
@@ -56,6 +63,39 @@ class TaskService:
         self._fragments: OrderedDict[
             tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None]
         ] = OrderedDict()
+        # --- example records (core/examples.py): the ids the specs' examples name ---
+        self.examples: dict[str, ExampleSet] = (
+            {api: example_set(b) for api, b in self.behaviours.items()} if example_tasks else {}
+        )
+        self._plant_examples()
+
+    def _plant_examples(self) -> None:
+        now = self.clock.now()
+        for examples in self.examples.values():
+            for record in examples.task_records(now):
+                self.store.put(record)
+            for kind, resource in examples.resource_records(now):
+                self.store.put_resource(kind, resource)
+
+    def _next_id(self, api: str, key: str, make: Callable[[int], Any]) -> tuple[int, Any]:
+        """Allocate the next counter of `key` and its id, skipping the ids of example records."""
+        reserved = self.examples[api].reserved if api in self.examples else frozenset()
+        while True:
+            counter = self.store.allocate(key)
+            made = make(counter)
+            if str(made) not in reserved:
+                return counter, made
+
+    def next_task_id(self, api: str) -> Any:
+        """The id the next task of `api` will get (nothing is allocated)."""
+        behaviour = self.behaviour(api)
+        reserved = self.examples[api].reserved if api in self.examples else frozenset()
+        counter = self.store.peek(api)
+        while str(behaviour.make_id(self.seed, counter)) in reserved:
+            counter += 1
+        return behaviour.make_id(self.seed, counter)
+
+    # --- end of example records ---
 
     def behaviour(self, api: str) -> Behaviour:
         """The behaviour of a loaded API."""
@@ -77,13 +117,13 @@ class TaskService:
         chosen = behaviour.scenario(
             scenario if scenario is not None else behaviour.scenario_for_input(given)
         )
-        counter = self.store.allocate(api)
+        counter, task_id = self._next_id(api, api, lambda c: behaviour.make_id(self.seed, c))
         # Stable across processes (str hashing is randomised per process; Random(str) is not).
         seed = random.Random(f"{self.seed}:{api}:{counter}").getrandbits(31)
         now = self.clock.now()
         record = TaskRecord(
             api=api,
-            id=behaviour.make_id(self.seed, counter),
+            id=task_id,
             scenario=chosen.name,
             seed=seed,
             created_at=now,
@@ -100,12 +140,14 @@ class TaskService:
     ) -> TaskRecord:
         """Store an uploaded resource of `kind`; it renders like a task that never changes."""
         behaviour = self.behaviour(api)
-        counter = self.store.allocate(f"{api}:{kind}")
+        _, resource_id = self._next_id(
+            api, f"{api}:{kind}", lambda c: behaviour.make_id(self.seed + 1, c)
+        )
         now = self.clock.now()
         initial = next(iter(behaviour.lifecycle.initial))
         record = TaskRecord(
             api,
-            behaviour.make_id(self.seed + 1, counter),
+            resource_id,
             behaviour.default_scenario,
             self.seed,
             now,
@@ -232,6 +274,8 @@ class TaskService:
                 f"{lifecycle.label(current)} -> {lifecycle.label(target)} is not allowed"
             )
         updated = record.force(self.clock.now(), target)
+        if record.api in self.examples:
+            updated = self.examples[record.api].after_force(updated)
         self.store.put(updated)
         return updated
 
@@ -259,6 +303,7 @@ class TaskService:
         ]
 
     def reset(self) -> None:
-        """Forget every task."""
+        """Forget every task (the example records come back as they started)."""
         self.store.clear()
         self._fragments.clear()
+        self._plant_examples()

@@ -35,6 +35,7 @@ class MockConfig:
         None  # accept only these credentials (default: any well-formed one)
     )
     journal_limit: int = 10_000
+    example_tasks: bool = True  # the ids the specs' examples name exist (core/examples.py)
 
 
 class MockApp:
@@ -43,7 +44,9 @@ class MockApp:
     def __init__(self, config: MockConfig | None = None) -> None:
         config = config or MockConfig()
         self.config = config
-        self.tasks = TaskService(config.clock or ManualClock(), config.seed, config.apis)
+        self.tasks = TaskService(
+            config.clock or ManualClock(), config.seed, config.apis, config.example_tasks
+        )
         self.journal = Journal(config.journal_limit)
         self.faults = FaultPlan()
         self.vendor = VendorSurface(self.tasks, config.tokens, self.faults)

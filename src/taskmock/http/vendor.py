@@ -150,6 +150,8 @@ class VendorSurface:
         records = list(self.tasks.visible(route.behaviour.api, owner))
         page = _page(records, values)
         items = [self.tasks.view(r, request.base_url).body for r in page]
+        if route.operation.summary:  # the vendor lists a summary of each task
+            items = [{k: item[k] for k in route.operation.summary if k in item} for item in items]
         return self._listing(request, route, owner, items, len(records))
 
     def _cancel(
