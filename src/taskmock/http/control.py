@@ -15,6 +15,7 @@ from taskmock.core.engine import TaskRecord
 from taskmock.core.tasks import InvalidTransition, TaskService
 from taskmock.core.template import format_time
 from taskmock.errors import UnknownNameError, did_you_mean
+from taskmock.http.control_spec import control_openapi
 from taskmock.http.faults import Fault, FaultPlan
 from taskmock.http.journal import Journal
 from taskmock.http.messages import Request, Response, json_response, problem
@@ -43,7 +44,9 @@ class ControlPlane:
         self.admin_token = admin_token
         self.faults = faults or FaultPlan()
         self._sample = (mocks_dir() / "files" / "sample.mp4").read_bytes()
+        self._openapi: bytes | None = None  # the document for the loaded catalog, built once
         table: list[tuple[str, str, Handler]] = [
+            ("GET", "/openapi.json", self._openapi_json),
             ("GET", "/health", self._health),
             ("GET", "/clock", self._clock),
             ("POST", "/clock/advance", self._advance),
@@ -103,6 +106,11 @@ class ControlPlane:
             return problem(409, "invalid-transition", "Transition not allowed", str(exc))
 
     # --- handlers ----------------------------------------------------------------------------
+
+    def _openapi_json(self, request: Request, params: Mapping[str, str]) -> Response:
+        if self._openapi is None:
+            self._openapi = json_response(200, control_openapi(self.tasks)).body
+        return Response(200, self._openapi, [("content-type", "application/json")])
 
     def _health(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(
@@ -288,7 +296,9 @@ class ControlPlane:
                 )
         count, retry_after = numbers["count"], numbers["retry_after"]
         operation = data.get("operation")
-        if operation is not None and operation not in behaviour.operations:
+        if operation is not None and (
+            not isinstance(operation, str) or operation not in behaviour.operations
+        ):  # a list or object is no name (and no dict key)
             return problem(
                 422,
                 "unknown-name",
