@@ -19,11 +19,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from taskmock.core.engine import PlannedStep, TaskRecord
 from taskmock.core.scenario import Behaviour, OperationBehaviour
-from taskmock.core.validation import iter_examples
+from taskmock.core.spec import PLACEHOLDER_EXAMPLES
 
 __all__ = ["ExampleResource", "ExampleSet", "ExampleTask", "example_set"]
 
@@ -59,7 +60,7 @@ class ExampleSet:
     tasks: tuple[ExampleTask, ...] = ()
     resources: tuple[ExampleResource, ...] = ()
 
-    @property
+    @cached_property
     def reserved(self) -> frozenset[str]:
         """Every example id, as text: generated ids must not take them."""
         return frozenset(str(r.id) for r in self.tasks) | {str(r.id) for r in self.resources}
@@ -129,9 +130,8 @@ def _tasks(behaviour: Behaviour) -> Iterator[ExampleTask]:
     for op in behaviour.operations.values():
         if op.role != "poll":
             continue
-        answers = f"{op.operation.pointer}/responses/2"
-        for name, pointer, value, _, placeholder in iter_examples(behaviour.spec):
-            if not pointer.startswith(answers) or not isinstance(value, dict):
+        for name, value, placeholder in _answer_examples(behaviour, op):
+            if not isinstance(value, dict):
                 continue
             if id_field not in value or not lifecycle.is_state(value.get(status)):
                 continue  # another documented form (an envelope, an error): no task of ours
@@ -139,6 +139,22 @@ def _tasks(behaviour: Behaviour) -> Iterator[ExampleTask]:
                 yield ExampleTask(name, value[id_field], lifecycle.canonical(value[status]))
             elif validator.is_valid(value):
                 yield ExampleTask(name, value[id_field], lifecycle.canonical(value[status]), value)
+
+
+def _answer_examples(
+    behaviour: Behaviour, op: OperationBehaviour
+) -> Iterator[tuple[str, Any, bool]]:
+    """(name, value, is_placeholder) of the examples of the operation's 2xx answers."""
+    spec = behaviour.spec
+    for status, response in (op.operation.raw.get("responses") or {}).items():
+        if not str(status).startswith("2"):
+            continue
+        for media in (spec.resolve(response).get("content") or {}).values():
+            for key, apart in (("examples", False), (PLACEHOLDER_EXAMPLES, True)):
+                for name, example in (media.get(key) or {}).items():
+                    example = spec.resolve(example)
+                    if isinstance(example, dict) and "value" in example:
+                        yield name, example["value"], apart or bool(example.get("x-placeholder"))
 
 
 def _resources(behaviour: Behaviour) -> Iterator[ExampleResource]:

@@ -77,21 +77,21 @@ class TaskService:
             for kind, resource in examples.resource_records(now):
                 self.store.put_resource(kind, resource)
 
+    def _reserved(self, api: str) -> frozenset[str]:
+        return self.examples[api].reserved if api in self.examples else frozenset()
+
     def _next_id(self, api: str, key: str, make: Callable[[int], Any]) -> tuple[int, Any]:
         """Allocate the next counter of `key` and its id, skipping the ids of example records."""
-        reserved = self.examples[api].reserved if api in self.examples else frozenset()
+        reserved = self._reserved(api)
         while True:
             counter = self.store.allocate(key)
-            made = make(counter)
-            if str(made) not in reserved:
+            if str(made := make(counter)) not in reserved:
                 return counter, made
 
     def next_task_id(self, api: str) -> Any:
         """The id the next task of `api` will get (nothing is allocated)."""
-        behaviour = self.behaviour(api)
-        reserved = self.examples[api].reserved if api in self.examples else frozenset()
-        counter = self.store.peek(api)
-        while str(behaviour.make_id(self.seed, counter)) in reserved:
+        behaviour, counter = self.behaviour(api), self.store.peek(api)
+        while str(behaviour.make_id(self.seed, counter)) in self._reserved(api):
             counter += 1
         return behaviour.make_id(self.seed, counter)
 

@@ -19,13 +19,10 @@ from referencing.exceptions import Unresolvable
 
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
-from taskmock.core.spec import Spec, load_spec
+from taskmock.core.spec import PLACEHOLDER_EXAMPLES, Spec, load_spec
 from taskmock.errors import DocumentError, Problem
 
-__all__ = ["PLACEHOLDER_EXAMPLES", "iter_examples", "shape_only", "validate_file", "validate_spec"]
-
-#: Where a media type keeps its placeholder examples (outside `examples`, which tools replay).
-PLACEHOLDER_EXAMPLES = "x-placeholder-examples"
+__all__ = ["iter_examples", "shape_only", "validate_file", "validate_spec"]
 
 # Keywords that constrain values rather than shape; a placeholder example is exempt from them.
 _VALUE_KEYWORDS = frozenset(
