@@ -76,8 +76,11 @@ class LiveMock:
 def start_live_mock(
     config: MockConfig | None = None, app: MockApp | None = None, limits: Limits | None = None
 ) -> LiveMock:
-    """Start a mock (or `app`) on a free port of 127.0.0.1, manual clock unless configured otherwise."""
-    app = app or MockApp(config or MockConfig(clock=ManualClock()))
+    """Start a mock (or `app`) on a free port of 127.0.0.1.
+
+    Unless configured otherwise: a manual clock, and no example tasks (tests count their own tasks).
+    """
+    app = app or MockApp(config or MockConfig(clock=ManualClock(), example_tasks=False))
     sock = _listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = HttpServer(app.handle, sock, limits)

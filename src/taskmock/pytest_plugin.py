@@ -37,7 +37,17 @@ __all__ = [
     "taskmock_tls_server",
 ]
 
-_MARKER_KEYS = {"seed", "clock", "speed", "apis", "tokens", "allow_problems", "tls", "catalogs"}
+_MARKER_KEYS = {
+    "seed",
+    "clock",
+    "speed",
+    "apis",
+    "tokens",
+    "example_tasks",
+    "allow_problems",
+    "tls",
+    "catalogs",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,9 +92,12 @@ def taskmock_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mo
 def taskmock_config(pytestconfig: pytest.Config) -> MockConfig:
     """How to build each test's mock; override it in a conftest.py to change the default.
 
-    Its catalogs are the ini option `taskmock_catalog`'s folders (and `TASKMOCK_CATALOG`'s)."""
+    Its catalogs are the ini option `taskmock_catalog`'s folders (and `TASKMOCK_CATALOG`'s). A
+    test's mock starts empty: the specs' example tasks are planted only on request
+    (`@pytest.mark.taskmock(example_tasks=True)`), so a client's lists show its own tasks.
+    """
     catalogs = tuple(pytestconfig.getini("taskmock_catalog"))
-    return MockConfig(clock=ManualClock(), seed=0, catalogs=catalogs)
+    return MockConfig(clock=ManualClock(), seed=0, catalogs=catalogs, example_tasks=False)
 
 
 @pytest.fixture
@@ -112,6 +125,8 @@ def taskmock(
         config = replace(config, apis=tuple(options["apis"]))
     if "tokens" in options:
         config = replace(config, tokens=frozenset(options["tokens"]))
+    if "example_tasks" in options:
+        config = replace(config, example_tasks=bool(options["example_tasks"]))
     if options.get("catalogs"):
         root = request.config.rootpath
         extra = tuple(root / folder for folder in options["catalogs"])

@@ -38,8 +38,13 @@ BUNDLED = ("kokoon", "tensorpix", "hailuo")
 
 
 def _strip(node: Any) -> Any:
-    """A document without any `x-` extension (x-lifecycle, x-source, x-placeholder, ...)."""
+    """A document without any `x-` extension (x-lifecycle, x-source, x-placeholder, ...), as
+    the vendor wrote it: an example we keep apart as a placeholder is an example again."""
     if isinstance(node, dict):
+        placeholders = node.get("x-placeholder-examples") or {}
+        node = {**node, "examples": {**(node.get("examples") or {}), **placeholders}}
+        if not node["examples"]:
+            del node["examples"]
         return {k: _strip(v) for k, v in node.items() if not str(k).startswith("x-")}
     if isinstance(node, list):
         return [_strip(v) for v in node]

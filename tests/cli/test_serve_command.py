@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+def server(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    extra = getattr(request, "param", ())  # more flags, through indirect parametrization
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -30,6 +34,7 @@ def server() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
             "manual",
             "--seed",
             "3",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -74,6 +79,24 @@ def test_banner_commands_work_as_printed(
         urllib.request.Request(poll_url, headers={auth.group(1): auth.group(2)}), timeout=10
     ) as reply:
         assert json.load(reply)["status"] == 0
+
+
+@pytest.mark.parametrize(
+    ("server", "status"), [((), 200), (("--no-example-tasks",), 404)], indirect=["server"]
+)
+def test_the_ids_the_specs_examples_name_answer_unless_turned_off(
+    server: tuple[subprocess.Popen[str], str, list[str]], status: int
+) -> None:
+    _proc, base, banner = server
+    assert any("example tasks" in line for line in banner) == (status == 200)
+    request = urllib.request.Request(base + "/api/jobs/5012/", headers={"Authorization": "Token k"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            answer = (reply.status, json.load(reply)["status"])
+    except urllib.error.HTTPError as error:
+        with error:
+            answer = (error.code, None)
+    assert answer == ((200, 0) if status == 200 else (404, None))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

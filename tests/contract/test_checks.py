@@ -351,7 +351,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_cli_create_writes_json_and_junit(
     serve: Callable[[MockApp], LiveMock], tmp_path: Any
 ) -> None:
-    live = serve(MockApp(MockConfig(clock=ManualClock())))
+    live = serve(MockApp(MockConfig(clock=ManualClock(), example_tasks=False)))
     report, junit = tmp_path / "report.json", tmp_path / "report.xml"
     result = _cli(
         "--api",

@@ -86,7 +86,9 @@ def test_lists_answer_a_page_and_link_to_the_next(mock: LiveMock) -> None:
 
 
 def test_a_list_renders_only_its_page_and_lookups_use_indexes() -> None:
-    app = MockApp(MockConfig(clock=ManualClock(), apis=("tensorpix", "hailuo")))
+    app = MockApp(
+        MockConfig(clock=ManualClock(), apis=("tensorpix", "hailuo"), example_tasks=False)
+    )
     live = start_live_mock(app=app)
     try:
         for _ in range(20_000):
@@ -177,7 +179,7 @@ def test_long_paths_credentials_and_hosts_are_not_kept_in_caches(mock: LiveMock)
 
 def test_the_number_of_tasks_and_the_size_of_their_input_are_capped() -> None:
     capacity = Capacity(max_records=3, max_input_bytes=200, max_stored_input=350)
-    live = start_live_mock(MockConfig(clock=ManualClock(), capacity=capacity))
+    live = start_live_mock(MockConfig(clock=ManualClock(), capacity=capacity, example_tasks=False))
     try:
         create = {"ml_models": [44], "input_video": 8801, "description": "x" * 300}
         reply = live.request("POST", "/api/jobs/", create, AUTH["tensorpix"])

@@ -79,7 +79,7 @@ class UvicornThread:
 
 
 def new_app() -> MockApp:
-    return MockApp(MockConfig(clock=ManualClock()))
+    return MockApp(MockConfig(clock=ManualClock(), example_tasks=False))
 
 
 @pytest.fixture(scope="module", params=TRANSPORTS)

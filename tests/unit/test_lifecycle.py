@@ -145,3 +145,22 @@ def test_field_rule_semantics() -> None:
     assert empty_rule.holds({"video_width": 0}, "video_width")
     assert empty_rule.holds({}, "video_width")
     assert not empty_rule.holds({"video_width": 768}, "video_width")
+
+
+def test_rule_entries_name_the_required_properties_and_still_round_trip() -> None:
+    lifecycle, _ = parse_lifecycle(_machine())
+    assert lifecycle is not None
+    entries = rule_schemas(lifecycle, required=["id", "s"])
+    assert [entry["properties"] for entry in entries] == [{"id": {}, "s": {}}]
+    atoms, odd = schema_rule_atoms({"allOf": entries}, lifecycle)
+    assert odd == []
+    assert atoms == rule_atoms(lifecycle)
+
+
+def test_a_rule_entry_may_name_properties_but_not_constrain_them() -> None:
+    lifecycle, _ = parse_lifecycle(_machine())
+    assert lifecycle is not None
+    (entry,) = rule_schemas(lifecycle, required=["id"])
+    entry["properties"]["id"] = {"type": "integer"}  # would narrow the task outside the rule
+    _, odd = schema_rule_atoms({"allOf": [entry]}, lifecycle)
+    assert odd == ["allOf/0/properties: a rule entry names properties with {} only"]

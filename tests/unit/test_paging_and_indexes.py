@@ -33,6 +33,9 @@ def test_a_missing_zero_or_huge_size_means_the_default_or_the_maximum() -> None:
     assert page_of({"limit": 10**9}, {"limit", "offset"}, 100).limit == MAX_PAGE
     assert page_of({"page_size": 5, "page_num": 2}, {"page_size", "page_num"}, 100).offset == 10
     assert page_of({"page_size": 5, "page": 2}, {"page_size", "page"}, 100).offset == 5
+    huge = page_of({"offset": 10**30}, {"limit", "offset"}, 100)  # valid, and past every page
+    assert list(islice(iter(range(10)), huge.offset, huge.offset + huge.limit)) == []
+    assert page_of({"page_size": 5, "page": 10**30}, {"page_size", "page"}, 100).offset > 10**12
 
 
 @given(
@@ -62,7 +65,7 @@ def test_an_owner_index_pages_like_filtering_the_whole_list(
 
 
 def test_unique_values_differ_for_every_task_of_an_api() -> None:
-    tasks = TaskService(ManualClock(), apis=("tensorpix", "hailuo"))
+    tasks = TaskService(ManualClock(), apis=("tensorpix", "hailuo"), example_tasks=False)
     for _ in range(2000):
         tasks.create("tensorpix")
         tasks.create("hailuo")
@@ -76,7 +79,7 @@ def test_unique_values_differ_for_every_task_of_an_api() -> None:
 
 
 def test_a_path_is_rendered_without_the_rest_of_the_body_and_its_leaves_are_known() -> None:
-    tasks = TaskService(ManualClock(), apis=("tensorpix",))
+    tasks = TaskService(ManualClock(), apis=("tensorpix",), example_tasks=False)
     behaviour = tasks.behaviour("tensorpix")
     path = ("output_video", "id")
     leaves = leaf_templates(behaviour.body, path, behaviour.templates)

@@ -67,6 +67,13 @@ def register(commands: Any) -> None:
     serve.add_argument(
         "--admin-token", help=f"require this token in {ADMIN_HEADER} on the control plane"
     )
+    serve.add_argument(
+        "--no-example-tasks",
+        dest="example_tasks",
+        action="store_false",
+        help="do not serve the tasks and uploads the specs' examples name (public, restored by "
+        "reset; e.g. TensorPix job 5012)",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     tls = serve.add_argument_group("HTTPS")
     tls.add_argument(
@@ -147,8 +154,13 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
                 f"{curl} -X POST {base}{behaviour.base_path}{create.operation.path} {auth} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
-        next_id = behaviour.make_id(tasks.seed, tasks.store.peek(api))
+        next_id = tasks.next_task_id(api)
         lines += [f"{curl} {auth} {base}{behaviour.poll_path(next_id)}", ""]
+    if tasks.examples:
+        count = sum(len(found.tasks) for found in tasks.examples.values())
+        lines.append(
+            f"{count} example tasks: the ids the specs' examples name (--no-example-tasks)"
+        )
     admin = f" -H '{ADMIN_HEADER}: <token>'" if mock.config.admin_token else ""
     lines.append(
         f"control plane{admin}: {base}{PREFIX}/tasks, /clock, /clock/advance, /reset, /requests "
@@ -188,6 +200,7 @@ def _serve(args: argparse.Namespace, tls: ServerTLS | None) -> int:
             seed=args.seed,
             admin_token=args.admin_token,
             tokens=frozenset(args.token) if args.token else None,
+            example_tasks=args.example_tasks,
         )
     )
     sock = _listen(args.host, args.port)

@@ -329,14 +329,26 @@ def rule_atoms(lifecycle: Lifecycle) -> set[Atom]:
     }
 
 
-def rule_schemas(lifecycle: Lifecycle) -> list[dict[str, Any]]:
-    """The rules as JSON Schema `if`/`then` entries, one per rule."""
+def rule_schemas(lifecycle: Lifecycle, required: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The rules as JSON Schema `if`/`then` entries, one per rule.
+
+    Each entry also names the schema's `required` properties with `{}` (no constraint): some tools
+    (Specmatic) check the parent's `required` against every `allOf` branch, and warn and drop the
+    requirement when the branch does not declare the property.
+    """
+    names = list(dict.fromkeys(required))
     entries: list[dict[str, Any]] = []
     for rule in lifecycle.rules:
         then: dict[str, Any] = {"properties": dict.fromkeys(rule.fields, _RULE_THEN[rule.kind])}
         if rule.kind == "set":
             then = {"required": list(rule.fields), **then}
-        entries.append({"if": _states_schema(lifecycle, rule.states), "then": then})
+        entries.append(
+            {
+                **({"properties": {name: {} for name in names}} if names else {}),
+                "if": _states_schema(lifecycle, rule.states),
+                "then": then,
+            }
+        )
     return entries
 
 
@@ -373,6 +385,10 @@ def schema_rule_atoms(
     for index, entry in enumerate(schema.get("allOf", [])):
         if not isinstance(entry, dict) or "if" not in entry:
             continue
+        names = entry.get("properties", {})
+        if not isinstance(names, dict) or any(sub != {} for sub in names.values()):
+            # Beside if/then, an entry only names properties (rule_schemas), never constrains them.
+            odd.append(f"allOf/{index}/properties: a rule entry names properties with {{}} only")
         if lifecycle.when:
             tested = entry["if"].get("anyOf", [entry["if"]])
             found = [by_condition.get(_canonical_json(t)) for t in tested]

@@ -103,6 +103,7 @@ class Listing(Role):
     role: ClassVar[str] = "list"
     response: Any = None
     page_size: int | None = None
+    summary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,19 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
         ),
     ),
     (Poll, (_PARAM, _IN)),
-    (Listing, (_STATUS, _RESPONSE, _PAGE_SIZE)),
+    (
+        Listing,
+        (
+            _STATUS,
+            _RESPONSE,
+            _PAGE_SIZE,
+            Option(
+                "summary",
+                "The fields of each task's poll body the list shows (default: all of it).",
+                {"type": "array", "items": {"type": "string"}},
+            ),
+        ),
+    ),
     (Cancel, (_PARAM, _IN, _STATUS)),
     (
         Static,
@@ -299,4 +312,6 @@ def parse_role(entry: Mapping[str, Any], operation: Operation) -> Role:
     role = ROLES[entry["role"]].type
     names = {f.name for f in fields(role)}
     values = {_field(k): v for k, v in entry.items() if k != "role" and _field(k) in names}
+    if "summary" in values:
+        values["summary"] = tuple(values["summary"])
     return role(operation=operation, **values)

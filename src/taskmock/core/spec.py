@@ -19,11 +19,21 @@ from taskmock.core.source import SourceDocument, escape_pointer, load_document, 
 from taskmock.errors import SpecError, UnknownNameError
 from taskmock.resources import specs_dir
 
-__all__ = ["HTTP_METHODS", "Operation", "Spec", "load_api", "load_spec", "standalone_schema"]
+__all__ = [
+    "HTTP_METHODS",
+    "PLACEHOLDER_EXAMPLES",
+    "Operation",
+    "Spec",
+    "load_api",
+    "load_spec",
+    "standalone_schema",
+]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _COMPONENT_PREFIX = "#/components/schemas/"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: Where a media type keeps its placeholder examples (outside `examples`, which tools replay).
+PLACEHOLDER_EXAMPLES = "x-placeholder-examples"
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from taskmock.core.catalog import Catalog, bundled_catalog
 from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
+from taskmock.core.examples import ExampleSet, example_set
 from taskmock.core.lifecycle import EMPTY_VALUES
 from taskmock.core.roles import Collect, Find, Forget, Remove
 from taskmock.core.scenario import Behaviour
@@ -84,6 +85,7 @@ class TaskService:
         apis: tuple[str, ...] | None = None,
         capacity: Capacity | None = None,
         catalog: Catalog | None = None,
+        example_tasks: bool = True,
     ) -> None:
         self.clock = clock
         self.seed = seed
@@ -134,6 +136,40 @@ class TaskService:
             tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None, int]
         ] = OrderedDict()
         self._fragment_bytes = 0
+        # --- example records (core/examples.py): the ids the specs' examples name ---
+        self.examples: dict[str, ExampleSet] = (
+            {api: example_set(b) for api, b in self.behaviours.items()} if example_tasks else {}
+        )
+        self._plant_examples()
+
+    def _plant_examples(self) -> None:
+        now = self.clock.now()
+        for examples in self.examples.values():
+            for record in examples.task_records(now):
+                self.store.put(record)
+                self._index(record)
+            for kind, resource in examples.resource_records(now):
+                self.store.put_resource(kind, resource)
+
+    def _reserved(self, api: str) -> frozenset[str]:
+        return self.examples[api].reserved if api in self.examples else frozenset()
+
+    def _next_id(self, api: str, key: str, make: Callable[[int], Any]) -> tuple[int, Any]:
+        """Allocate the next counter of `key` and its id, skipping the ids of example records."""
+        reserved = self._reserved(api)
+        while True:
+            counter = self.store.allocate(key)
+            if str(made := make(counter)) not in reserved:
+                return counter, made
+
+    def next_task_id(self, api: str) -> Any:
+        """The id the next task of `api` will get (nothing is allocated)."""
+        behaviour, counter = self.behaviour(api), self.store.peek(api)
+        while str(behaviour.make_id(self.seed, counter)) in self._reserved(api):
+            counter += 1
+        return behaviour.make_id(self.seed, counter)
+
+    # --- end of example records ---
 
     def behaviour(self, api: str) -> Behaviour:
         """The behaviour of a loaded API."""
@@ -156,13 +192,13 @@ class TaskService:
             scenario if scenario is not None else behaviour.scenario_for_input(given)
         )
         size = self._admit(given)
-        counter = self.store.allocate(api)
+        counter, task_id = self._next_id(api, api, lambda c: behaviour.make_id(self.seed, c))
         # Stable across processes (str hashing is randomised per process; Random(str) is not).
         seed = random.Random(f"{self.seed}:{api}:{counter}").getrandbits(31)
         now = self.clock.now()
         record = TaskRecord(
             api=api,
-            id=behaviour.make_id(self.seed, counter),
+            id=task_id,
             scenario=chosen.name,
             seed=seed,
             created_at=now,
@@ -222,12 +258,14 @@ class TaskService:
         """Store an uploaded resource of `kind`; it renders like a task that never changes."""
         behaviour = self.behaviour(api)
         size = self._admit(input)
-        counter = self.store.allocate(f"{api}:{kind}")
+        counter, resource_id = self._next_id(
+            api, f"{api}:{kind}", lambda c: behaviour.make_id(self.seed + 1, c)
+        )
         now = self.clock.now()
         initial = next(iter(behaviour.lifecycle.initial))
         record = TaskRecord(
             api,
-            behaviour.make_id(self.seed + 1, counter),
+            resource_id,
             behaviour.default_scenario,
             self.seed,
             now,
@@ -447,6 +485,8 @@ class TaskService:
                 f"{lifecycle.label(current)} -> {lifecycle.label(target)} is not allowed"
             )
         updated = record.force(self.clock.now(), target)
+        if record.api in self.examples:
+            updated = self.examples[record.api].after_force(updated)
         self.store.put(updated)
         return updated
 
@@ -474,7 +514,8 @@ class TaskService:
         ]
 
     def reset(self) -> None:
-        """Forget every task and upload; a manual clock goes back to where it started."""
+        """Forget every task and upload (the example records come back as they started); a
+        manual clock goes back to where it started."""
         self.store.clear()
         self._fragments.clear()
         self._fragment_bytes = 0
@@ -482,6 +523,7 @@ class TaskService:
         restart = getattr(self.clock, "restart", None)
         if restart is not None:
             restart()
+        self._plant_examples()
 
 
 def _empty(value: Any) -> bool:

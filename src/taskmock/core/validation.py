@@ -23,7 +23,7 @@ from referencing.exceptions import Unresolvable
 from taskmock.core.extensions import EXTENSIONS, SOURCES, read_contract
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
-from taskmock.core.spec import Spec, load_spec
+from taskmock.core.spec import PLACEHOLDER_EXAMPLES, Spec, load_spec
 from taskmock.errors import DocumentError, Problem, did_you_mean
 
 __all__ = [
@@ -173,7 +173,9 @@ def _dangling_refs(source: SourceDocument) -> Iterator[Problem]:
 def iter_examples(spec: Spec) -> Iterator[tuple[str, str, Any, dict[str, Any], bool]]:
     """Every example with a schema: (name, pointer of its value, value, schema, is_placeholder).
 
-    Examples live next to a `schema` in media types, parameters and headers.
+    Examples live next to a `schema` in media types, parameters and headers. A placeholder (a
+    documented example that breaks the schema on purpose) is marked `x-placeholder: true`, or kept
+    apart under `x-placeholder-examples` so that tools reading `examples` as valid answers skip it.
     """
     document = spec.document
     for path, node in _walk(document):
@@ -183,13 +185,14 @@ def iter_examples(spec: Spec) -> Iterator[tuple[str, str, Any, dict[str, Any], b
         schema = node["schema"]
         if "example" in node:
             yield "example", f"{pointer}/example", node["example"], schema, False
-        for name, example in (node.get("examples") or {}).items():
-            where = f"{pointer}/examples/{escape_pointer(name)}"
-            if isinstance(example, dict) and isinstance(example.get("$ref"), str):
-                example = resolve_ref(document, example["$ref"])
-            if isinstance(example, dict) and "value" in example:
-                placeholder = bool(example.get("x-placeholder"))
-                yield name, f"{where}/value", example["value"], schema, placeholder
+        for key, apart in (("examples", False), (PLACEHOLDER_EXAMPLES, True)):
+            for name, example in (node.get(key) or {}).items():
+                where = f"{pointer}/{key}/{escape_pointer(name)}"
+                if isinstance(example, dict) and isinstance(example.get("$ref"), str):
+                    example = resolve_ref(document, example["$ref"])
+                if isinstance(example, dict) and "value" in example:
+                    placeholder = apart or bool(example.get("x-placeholder"))
+                    yield name, f"{where}/value", example["value"], schema, placeholder
 
 
 def example_problems(spec: Spec) -> Iterator[Problem]:

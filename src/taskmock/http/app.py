@@ -44,6 +44,7 @@ class MockConfig:
     tokens: frozenset[str] | None = None
     journal_limit: int = 10_000
     capacity: Capacity = field(default_factory=Capacity)
+    example_tasks: bool = True  # the ids the specs' examples name exist (core/examples.py)
 
     def __post_init__(self) -> None:
         # An empty token (an unset shell variable) would look like protection and be none.
@@ -61,7 +62,12 @@ class MockApp:
         self.config = config
         self.catalog = Catalog.from_environment(config.catalogs)
         self.tasks = TaskService(
-            config.clock or ManualClock(), config.seed, config.apis, config.capacity, self.catalog
+            config.clock or ManualClock(),
+            config.seed,
+            config.apis,
+            config.capacity,
+            self.catalog,
+            config.example_tasks,
         )
         self.journal = Journal(config.journal_limit)
         self.faults = FaultPlan()

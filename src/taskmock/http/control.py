@@ -16,6 +16,7 @@ from taskmock.core.engine import TaskRecord, observe
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import format_time
 from taskmock.errors import UnknownNameError, did_you_mean
+from taskmock.http.control_spec import control_openapi
 from taskmock.http.faults import Fault, FaultPlan
 from taskmock.http.journal import Journal
 from taskmock.http.jsondata import parse_json
@@ -50,7 +51,9 @@ class ControlPlane:
         self._admin_key = admin_token.encode() if admin_token is not None else None
         self.faults = faults or FaultPlan()
         self._sample = sample_file().read_bytes()
+        self._openapi: bytes | None = None  # the document for the loaded catalog, built once
         table: list[tuple[str, str, Handler]] = [
+            ("GET", "/openapi.json", self._openapi_json),
             ("GET", "/health", self._health),
             ("GET", "/clock", self._clock),
             ("POST", "/clock/advance", self._advance),
@@ -110,6 +113,11 @@ class ControlPlane:
             return problem(409, "invalid-transition", "Transition not allowed", str(exc))
 
     # --- handlers ----------------------------------------------------------------------------
+
+    def _openapi_json(self, request: Request, params: Mapping[str, str]) -> Response:
+        if self._openapi is None:
+            self._openapi = json_response(200, control_openapi(self.tasks)).body
+        return Response(200, self._openapi, [("content-type", "application/json")])
 
     def _health(self, request: Request, params: Mapping[str, str]) -> Response:
         return json_response(

@@ -19,6 +19,7 @@ __all__ = ["DEFAULT_PAGE", "MAX_PAGE", "Page", "page_of"]
 DEFAULT_PAGE = 100
 #: The most items one page may hold, whatever the request asks.
 MAX_PAGE = 1000
+_LAST_OFFSET = 10**15  # more than any store holds; keeps offset + limit a machine integer
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,16 @@ def page_of(values: Mapping[str, Any], declared: Collection[str], default: int) 
     default = min(default, MAX_PAGE)
     if "limit" in declared or "offset" in declared:
         limit = _positive(values.get("limit"), default)
-        return Page(max(int(values.get("offset") or 0), 0), limit, "offset")
+        return Page(_start(int(values.get("offset") or 0)), limit, "offset")
     size = _positive(values.get("page_size"), default)
     if "page" in declared:
-        return Page((max(int(values.get("page") or 1), 1) - 1) * size, size, "page")
-    return Page(max(int(values.get("page_num") or 0), 0) * size, size, "page_num")
+        return Page(_start((int(values.get("page") or 1) - 1) * size), size, "page")
+    return Page(_start(int(values.get("page_num") or 0) * size), size, "page_num")
+
+
+def _start(offset: int) -> int:
+    # Past every page there could be (an offset of 10**30 is a valid integer): an empty page.
+    return min(max(offset, 0), _LAST_OFFSET)
 
 
 def _positive(value: Any, default: int) -> int:

@@ -168,6 +168,9 @@ class VendorSurface:
         page = self._page(route, values)
         records = _slice(self.tasks.visible(api, owner), page)
         items = [self.tasks.view(r, request.base_url).body for r in records]
+        summary = cast(Listing, route.operation).summary
+        if summary:  # the vendor lists a summary of each task
+            items = [{k: item[k] for k in summary if k in item} for item in items]
         return self._listing(request, route, owner, items, self.tasks.count(api, owner), page)
 
     def _cancel(
