@@ -167,7 +167,7 @@ class Behaviour:
     default_scenario: str
     root: bool = True  # also served at the spec's own paths, not only under /<api>
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         """Where the API's paths start on a mock: "" at the root, else "/<api>"."""
         return "" if self.root else f"/{self.api}"

@@ -232,8 +232,9 @@ class CompiledBody:
     def render_json(self, ctx: RenderContext, fragments: list[str | None]) -> str:
         """The body as JSON text, from a step's fragments and this instant's values."""
         parts = list(fragments)
-        for index, prefix, renderer, value in self.instant:
-            parts[index] = _member(prefix, renderer(value, ctx))
+        for index, prefix, renderer, template in self.instant:
+            value = renderer(template, ctx)  # (inline, not _member: this runs on every poll)
+            parts[index] = "" if value is OMIT else prefix + dumps(value)
         if self.may_omit:
             parts = [part for part in parts if part]
         return "{" + ",".join(parts) + "}"  # type: ignore[arg-type]  # every None was filled

@@ -101,16 +101,16 @@ class MockApp:
                 500, "internal", "Internal error in taskmock", "this is a taskmock bug; see its log"
             )
         if not request.path.startswith(PREFIX):
-            self.journal.record(
-                time=self.tasks.clock.now(),
-                method=request.method,
-                path=request.path,
-                query=request.query_string,
-                status=response.status,
-                api=outcome.api if outcome else None,
-                operation=outcome.operation if outcome else None,
-                task_id=outcome.task_id if outcome else None,
-                problem=outcome.problem if outcome else _problem_text(response),
+            self.journal.record(  # positional: this runs on every poll
+                self.tasks.clock.now(),
+                request.method,
+                request.path,
+                request.query_string,
+                response.status,
+                outcome.api if outcome else None,
+                outcome.operation if outcome else None,
+                outcome.task_id if outcome else None,
+                outcome.problem if outcome else _problem_text(response),
             )
         return response
 

@@ -106,6 +106,9 @@ def read_parameters(
                     rule.name, rule.location, f"{rule.location} parameter {rule.name!r} is required"
                 )
             continue
+        if rule.type_only and rule.kind == "string":  # a poll's id, most often: nothing to check
+            values[rule.name] = raw
+            continue
         value = _typed(raw, rule.kind)
         if rule.type_only and isinstance(value, _PLAIN[rule.kind]) and not isinstance(value, bool):
             values[rule.name] = value

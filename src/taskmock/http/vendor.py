@@ -18,7 +18,6 @@ from taskmock.core.roles import (
     Find,
     Forget,
     Listing,
-    Poll,
     Remove,
     Role,
     Static,
@@ -53,6 +52,11 @@ class VendorRoute:
     def documents_400(self) -> bool:
         """Whether the spec lets this operation answer 400 (else bad query values are ignored)."""
         return "400" in self.operation.operation.raw.get("responses", {})
+
+    @cached_property
+    def param(self) -> str:
+        """The parameter that carries the id (roles that address one task or resource)."""
+        return str(getattr(self.operation, "param", ""))
 
     @cached_property
     def parameter_names(self) -> frozenset[str]:
@@ -108,6 +112,7 @@ class VendorSurface:
         route = match.route.target
         behaviour = route.behaviour
         credential = behaviour.auth.credential(request.headers.get(behaviour.auth.header_key))
+
         if credential is None or (self.tokens is not None and credential[1] not in self.tokens):
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
         owner = credential[0]
@@ -149,7 +154,7 @@ class VendorSurface:
     def _poll(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        task_id = values.get(cast(Poll, route.operation).param)
+        task_id = values.get(route.param)
         record = (
             self.tasks.find(route.behaviour.api, task_id, owner) if task_id is not None else None
         )
@@ -177,7 +182,7 @@ class VendorSurface:
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
         api = route.behaviour.api
-        task_id = values.get(cast(Poll, route.operation).param)
+        task_id = values.get(route.param)
         record = self.tasks.find(api, task_id, owner) if task_id is not None else None
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
