@@ -71,8 +71,8 @@ def register(commands: Any) -> None:
         "--no-example-tasks",
         dest="example_tasks",
         action="store_false",
-        help="do not serve the tasks and uploads the specs' examples name (public, restored by "
-        "reset; e.g. TensorPix job 5012)",
+        help="do not serve the tasks and uploads the specs' examples name (public, frozen in "
+        "the example's state, restored by reset)",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     tls = serve.add_argument_group("HTTPS")
