@@ -6,6 +6,11 @@ TaskmockError                 anything taskmock reports to a user instead of a t
 │   ├── ScenarioError         a scenario file describes behaviour its spec does not allow
 │   └── CatalogError          a catalog folder is malformed, or two define the same API
 ├── UnknownNameError          an API, component or scenario name that does not exist
+├── NoSuchTask                a task id the mock does not know (for that API and owner)
+├── InvalidTransition         a forced transition the lifecycle does not allow
+├── CapacityError             a task or upload over a documented limit of the mock
+├── ClockError                time the clock cannot take: not manual, or past 9999-12-31
+├── NotDocumented             a fault the API documents no answer for (no rate limiting)
 ├── UsageError                a command was called with arguments it cannot act on
 ├── ScaffoldError             `taskmock new` cannot build a catalog entry from a document
 └── MissingExtraError         a feature needs an optional dependency that is not installed
@@ -19,9 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "CapacityError",
     "CatalogError",
+    "ClockError",
     "DocumentError",
+    "InvalidTransition",
     "MissingExtraError",
+    "NoSuchTask",
+    "NotDocumented",
     "Problem",
     "ScaffoldError",
     "ScenarioError",
@@ -77,6 +87,35 @@ class UnknownNameError(TaskmockError):
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
         self.kind, self.name, self.known = kind, name, sorted(known)
         super().__init__(f"unknown {kind} {name!r}{did_you_mean(name, self.known)}")
+
+
+class NoSuchTask(TaskmockError):
+    """A task id the mock does not know, for that API (and that owner)."""
+
+    def __init__(self, api: str, task_id: object) -> None:
+        self.api, self.task_id = api, task_id
+        super().__init__(f"no {api} task {task_id!r}")
+
+
+class InvalidTransition(TaskmockError):
+    """A forced transition the lifecycle does not allow (e.g. out of a terminal state)."""
+
+
+class CapacityError(TaskmockError):
+    """A task or upload the mock will not store: over a documented limit."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status  # 413 for one input that is too large, 507 when the store is full
+
+
+class ClockError(TaskmockError):
+    """Time the clock cannot take: advancing a clock that is not manual, or past the last
+    instant a timestamp can show."""
+
+
+class NotDocumented(TaskmockError):
+    """A fault the API documents no answer for (throttling an API without rate limiting)."""
 
 
 class UsageError(TaskmockError):

@@ -22,11 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taskmock.core.clock import ManualClock
 from taskmock.core.engine import TaskRecord
-from taskmock.errors import TaskmockError
 from taskmock.http.app import MockApp
-from taskmock.http.faults import Fault
 from taskmock.http.journal import JournalEntry
 from taskmock.http.messages import Request, Response, problem
 from taskmock.http.server import HttpServer, Limits
@@ -128,24 +125,22 @@ class Task:
     @property
     def record(self) -> TaskRecord:
         """The task's current record."""
-        record = self._mock.app.tasks.store.get(self.api, self.id)
-        assert record is not None, f"task {self.id} was reset away"
-        return record
+        return self._mock.app.admin.task(self.api, self.id)
 
     @property
     def state(self) -> Any:
         """The current status value, in the vendor's vocabulary."""
-        return self._mock.app.tasks.view(self.record).observation.state
+        return self._mock.app.admin.state(self.record)
 
     @property
     def body(self) -> Any:
         """The current poll body, as the vendor route answers it."""
-        return self._mock.app.tasks.view(self.record, self._mock.url).body
+        return self._mock.app.admin.body(self.record, self._mock.url)
 
     @property
     def terminal(self) -> bool:
         """Whether the task has reached a terminal state."""
-        return self.state in self._mock.app.tasks.behaviour(self.api).lifecycle.terminal
+        return self._mock.app.admin.terminal(self.record)
 
 
 class Taskmock:
@@ -164,20 +159,20 @@ class Taskmock:
         an API not served at its root paths; every API is served on the same port)."""
         if api is None:
             return self.url
-        return self.url + self.app.tasks.behaviour(api).base_path
+        return self.url + self.app.admin.behaviour(api).base_path
 
     def token(self, api: str) -> str:
         """A valid `Authorization` value for `api`, e.g. `Token 3f9c...`."""
-        return self.app.tasks.behaviour(api).auth.example
+        return self.app.admin.behaviour(api).auth.example
 
     def key(self, api: str) -> str:
         """The bare credential inside `token(api)` (what a client's api_key setting holds)."""
-        auth = self.app.tasks.behaviour(api).auth
+        auth = self.app.admin.behaviour(api).auth
         return auth.token(auth.example)
 
     def headers(self, api: str) -> dict[str, str]:
         """Headers that authenticate a request to `api`."""
-        behaviour = self.app.tasks.behaviour(api)
+        behaviour = self.app.admin.behaviour(api)
         return {behaviour.auth.header: behaviour.auth.example}
 
     # --- tasks ---------------------------------------------------------------------------------
@@ -192,57 +187,47 @@ class Taskmock:
         **fields: Any,
     ) -> Task:
         """Create a task now; `fields` override its poll body, `input` is the create request."""
-        record = self.app.tasks.create(api, scenario, owner, input, fields)
+        record = self.app.admin.create(api, scenario, owner=owner, input=input, fields=fields)
         return self._task(record)
 
     def task(self, api: str, task_id: Any) -> Task:
         """The handle of a task created any way (e.g. by the client under test)."""
-        record = self.app.tasks.store.get(api, task_id)
-        if record is None:
-            raise TaskmockError(f"no {api} task {task_id!r}")
-        return self._task(record)
+        return self._task(self.app.admin.task(api, task_id))
 
     def tasks(self, api: str | None = None) -> list[Task]:
         """Every task, oldest first."""
-        return [self._task(record) for record in self.app.tasks.store.all(api)]
+        return [self._task(record) for record in self.app.admin.all_tasks(api)]
 
     def _task(self, record: TaskRecord) -> Task:
-        path = self.app.tasks.behaviour(record.api).poll_path(record.id)
+        path = self.app.admin.behaviour(record.api).poll_path(record.id)
         return Task(record.api, record.id, path, self.url + path, self)
 
     def fail(self, task: Task) -> Task:
         """Fail the task now."""
-        self.app.tasks.force(task.record, self.app.tasks.forced_state(task.api, "failed"))
+        self.app.admin.fail(task.api, task.id)
         return task
 
     def cancel(self, task: Task) -> Task:
         """Cancel the task now."""
-        self.app.tasks.force(task.record, self.app.tasks.forced_state(task.api, "cancelled"))
+        self.app.admin.cancel(task.api, task.id)
         return task
 
     def throttle(
         self, api: str, count: int = 1, retry_after: int = 1, operation: str | None = None
     ) -> None:
         """Answer the next `count` requests to `api` with its rate-limit error (e.g. 429)."""
-        if "rate-limited" not in self.app.tasks.behaviour(api).errors:
-            raise TaskmockError(f"{api} documents no rate limiting")
-        self.app.faults.add(Fault(api, count, retry_after, operation))
+        self.app.admin.throttle(api, count, retry_after, operation)
 
     # --- time ----------------------------------------------------------------------------------
 
     @property
     def now(self) -> float:
         """The mock's current time (seconds since the epoch)."""
-        return self.app.tasks.clock.now()
+        return self.app.admin.now()
 
     def advance(self, seconds: float) -> float:
         """Move the manual clock forward; usable as a client's `sleep`. Returns the new time."""
-        clock = self.app.tasks.clock
-        if not isinstance(clock, ManualClock):
-            raise TaskmockError(
-                f"the clock is {clock.kind}; use @pytest.mark.taskmock(clock='manual')"
-            )
-        return clock.advance(seconds)
+        return self.app.admin.advance(seconds).now
 
     def run_to_end(self, task: Task) -> Any:
         """Advance time until the task reaches the end of its scenario; returns its final state."""
@@ -256,13 +241,13 @@ class Taskmock:
     @property
     def requests(self) -> list[JournalEntry]:
         """Every vendor request so far, oldest first (with virtual timestamps)."""
-        return list(self.app.journal)
+        return self.app.admin.requests()
 
     def requests_for(self, task: Task) -> list[JournalEntry]:
         """The vendor requests that concerned one task."""
         return [
             entry
-            for entry in self.app.journal
+            for entry in self.app.admin.requests()
             if entry.task_id == str(task.id) and entry.api == task.api
         ]
 
@@ -270,7 +255,7 @@ class Taskmock:
         """Requests the specs do not allow: unmatched routes and requests that break the spec."""
         return [
             f"{entry.method} {entry.path}: {entry.problem}"
-            for entry in _problem_entries(self.app.journal)
+            for entry in _problem_entries(self.app.admin.requests())
         ]
 
     def allow_problems(self) -> None:

@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Protocol
 
+from taskmock.errors import ClockError
+
 __all__ = [
     "LATEST",
     "MANUAL_EPOCH",
@@ -24,7 +26,7 @@ MANUAL_EPOCH = 1_704_067_200.0
 LATEST = 253_402_300_799.0
 
 
-class ClockRangeError(ValueError):
+class ClockRangeError(ClockError, ValueError):
     """An advance that would take a manual clock past `LATEST` (it is refused, time stays)."""
 
 

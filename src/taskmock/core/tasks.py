@@ -25,7 +25,7 @@ from taskmock.core.template import (
     render,
     render_path,
 )
-from taskmock.errors import TaskmockError, UnknownNameError
+from taskmock.errors import CapacityError, InvalidTransition, UnknownNameError
 
 __all__ = [
     "FRAGMENT_CACHE_BYTES",
@@ -43,18 +43,6 @@ FRAGMENT_CACHE_SIZE = 4096
 FRAGMENT_CACHE_BYTES = 32 * 1024 * 1024
 # Base URLs longer than this (a forged Host header) are rendered, never cached.
 _CACHEABLE_BASE_URL = 256
-
-
-class InvalidTransition(TaskmockError):
-    """A forced transition the lifecycle does not allow (e.g. out of a terminal state)."""
-
-
-class CapacityError(TaskmockError):
-    """A task or upload the mock will not store: over a documented limit (`Capacity`)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status  # 413 for one input that is too large, 507 when the store is full
 
 
 @dataclass(frozen=True)
@@ -286,6 +274,10 @@ class TaskService:
         if record is None or (owner is not None and record.owner not in (None, owner)):
             return None
         return record
+
+    def drop_resource(self, api: str, kind: str, resource_id: Any) -> None:
+        """Delete a stored resource."""
+        self.store.drop_resource(api, kind, resource_id)
 
     def visible_resources(self, api: str, kind: str, owner: str | None) -> Iterator[TaskRecord]:
         """The stored resources of `kind` that `owner` may see (every one when owner is None)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from taskmock.core.catalog import Catalog
 from taskmock.core.clock import Clock, ManualClock
 from taskmock.core.tasks import Capacity, TaskService
+from taskmock.http.admin import Admin
 from taskmock.http.control import PREFIX, ControlPlane
 from taskmock.http.faults import FaultPlan
 from taskmock.http.journal import Journal
@@ -77,8 +78,9 @@ class MockApp:
             if config.tokens is not None
             else None
         )
-        self.vendor = VendorSurface(self.tasks, tokens, self.faults)
-        self.control = ControlPlane(self.tasks, self.journal, config.admin_token, self.faults)
+        self.admin = Admin(self.tasks, self.journal, self.faults)
+        self.vendor = VendorSurface(self.tasks, tokens, self.faults, self.admin)
+        self.control = ControlPlane(self.admin, self.tasks, config.admin_token)
 
     def handle(self, request: Request) -> Response:
         """Answer one request. Never raises: an unexpected error becomes a 500 problem, logged."""

@@ -26,18 +26,24 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 class BodyError(Exception):
     """A request body the operation cannot accept; `field` names the offending field if known."""
 
-    def __init__(self, detail: str, field: str = "non_field_errors") -> None:
+    def __init__(
+        self, detail: str, field: str = "non_field_errors", *, malformed: bool = False
+    ) -> None:
         super().__init__(detail)
         self.detail, self.field = detail, field
+        self.malformed = malformed  # not even well-formed (JSON): not a matter of the schema
 
 
-def read_body(spec: Spec, operation: dict[str, Any], request: Request) -> dict[str, Any]:
-    """The body as data, valid against the operation's request schema; BodyError otherwise."""
+def read_body(
+    spec: Spec, operation: dict[str, Any], request: Request, *, media: str | None = None
+) -> dict[str, Any]:
+    """The body as data, valid against the operation's request schema; BodyError otherwise.
+    `media` reads the body as that type whatever the request declares."""
     request_body = spec.resolve(operation.get("requestBody"))  # may be a $ref to requestBodies
     if not isinstance(request_body, dict) or not request_body:
         return {}
     content = request_body.get("content", {})
-    media = request.content_type or "application/json"
+    media = media or request.content_type or "application/json"
     if not request.body:
         if request_body.get("required"):
             raise BodyError("a request body is required")
@@ -68,7 +74,7 @@ def _json(raw: bytes) -> dict[str, Any]:
     try:
         data = parse_json(raw)
     except ValueError as exc:
-        raise BodyError(f"malformed JSON: {exc}") from None
+        raise BodyError(f"malformed JSON: {exc}", malformed=True) from None
     if not isinstance(data, dict):
         raise BodyError("the body must be a JSON object")
     return data

@@ -26,9 +26,11 @@ from taskmock.core.roles import (
 from taskmock.core.scenario import Behaviour
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import render
-from taskmock.errors import CatalogError, Problem, UnknownNameError
+from taskmock.errors import CatalogError, NoSuchTask, Problem, UnknownNameError
+from taskmock.http.admin import Admin
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.faults import FaultPlan
+from taskmock.http.journal import Journal
 from taskmock.http.messages import JSON, Request, Response, json_response, problem
 from taskmock.http.paging import DEFAULT_PAGE, Page, page_of
 from taskmock.http.parameters import ParameterError, ParameterRule, parameter_rules, read_parameters
@@ -83,10 +85,13 @@ class VendorSurface:
         tasks: TaskService,
         tokens: frozenset[str] | None = None,
         faults: FaultPlan | None = None,
+        admin: Admin | None = None,
     ) -> None:
         self.tasks = tasks
         self.tokens = tokens
         self.faults = faults or FaultPlan()
+        # Cancelling is a control operation: the routes that cancel call the one control API.
+        self.admin = admin or Admin(tasks, Journal(), self.faults)
         self.router: Router[VendorRoute] = Router(_routes(tasks.behaviours.values()))
         self._roles: dict[str, Callable[[Request, VendorRoute, dict[str, Any], str], Outcome]] = {
             "create": self._create,
@@ -181,15 +186,13 @@ class VendorSurface:
     def _cancel(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        api = route.behaviour.api
         task_id = values.get(route.param)
-        record = self.tasks.find(api, task_id, owner) if task_id is not None else None
-        if record is None:
-            return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         try:
-            self.tasks.force(record, self.tasks.forced_state(api, "cancelled"))
+            record = self.admin.cancel(route.behaviour.api, task_id, owner)
+        except NoSuchTask:
+            return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
-            return self._error(route, "conflict", str(exc), task_id=str(record.id))
+            return self._error(route, "conflict", str(exc), task_id=str(task_id))
         return self._empty(route, str(record.id))
 
     def _static(
@@ -241,7 +244,7 @@ class VendorSurface:
         busy = self._used_by_active_task(route, record.id, owner)
         if busy is not None:
             return self._error(route, "conflict", f"used by task {busy}, which has not ended")
-        self.tasks.store.drop_resource(record.api, op.resource, record.id)
+        self.tasks.drop_resource(record.api, op.resource, record.id)
         return self._empty(route)
 
     def _used_by_active_task(self, route: VendorRoute, resource_id: Any, owner: str) -> Any:
