@@ -62,11 +62,18 @@ def test_placeholder_is_still_checked_for_shape(tmp_path: Path) -> None:
 
 
 def test_lifecycle_and_schema_rules_must_agree(tmp_path: Path) -> None:
+    """Rules are written once (the schema's if/then); an x-lifecycle that also lists
+    field-rules must say the same."""
     path = _write_variant(
         tmp_path,
         "kokoon",
-        '- { states: [ready], "null": [start_time], source: inferred }',
-        '- { states: [ready], "null": [start_time, result_message], source: inferred }',
+        "          - { from: unknown, to: [ready, preparing, prepared, running, done, cancel, error] }\n",
+        "          - { from: unknown, to: [ready, preparing, prepared, running, done, cancel, error] }\n"
+        "        field-rules:\n"
+        '          - { states: [done], set: [start_time, finish_time, result_message], source: seed }\n'
+        '          - { states: [running], set: [start_time] }\n'
+        '          - { states: [ready, preparing, prepared, running], "null": [finish_time] }\n'
+        '          - { states: [ready], "null": [start_time, result_message] }\n',
     )
     (problem,) = validate_file(path)
     assert "rule 'result_message null at 'ready'' has no if/then in the schema" in problem.message

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from taskmock.core.conditions import (
@@ -45,6 +45,8 @@ __all__ = [
     "parse_lifecycle",
     "rule_atoms",
     "rule_schemas",
+    "rules_from_schema",
+    "schema_lifecycle",
     "schema_rule_atoms",
 ]
 
@@ -411,3 +413,39 @@ def schema_rule_atoms(
                 continue
             atoms.update((_atom_state(lifecycle.canonical(s)), name, kinds[0]) for s in states)
     return atoms, odd
+
+
+def rules_from_schema(schema: Mapping[str, Any], lifecycle: Lifecycle) -> tuple[FieldRule, ...]:
+    """The field rules a schema's `allOf` `if`/`then` entries state, each with the entry's
+    `x-source`: a spec writes its rules once, in the form every JSON Schema tool reads, and the
+    lifecycle takes them from there (when its `x-lifecycle` has no `field-rules`)."""
+    rules: list[FieldRule] = []
+    for entry in schema.get("allOf", []):
+        if not isinstance(entry, dict) or "if" not in entry:
+            continue
+        atoms, odd = schema_rule_atoms({"allOf": [entry]}, lifecycle)
+        if odd or not atoms:
+            continue  # reported by `specs validate` (not a rule entry)
+        source = str(entry.get("x-source", "inferred"))
+        by_kind: dict[str, tuple[list[State], list[str]]] = {}
+        for state_text, name, kind in sorted(atoms):
+            states, names = by_kind.setdefault(kind, ([], []))
+            state = next(s for s in lifecycle.states if _atom_state(s) == state_text)
+            if state not in states:
+                states.append(state)
+            if name not in names:
+                names.append(name)
+        for kind, (states, names) in by_kind.items():
+            ordered = tuple(s for s in lifecycle.states if s in states)
+            rules.append(FieldRule(ordered, kind, tuple(names), source))
+    return tuple(rules)
+
+
+def schema_lifecycle(schema: Mapping[str, Any]) -> tuple[Lifecycle | None, list[tuple[str, str]]]:
+    """The lifecycle a task schema declares: its `x-lifecycle`, with the field rules of its
+    `allOf` `if`/`then` entries when the extension lists none (rules written once)."""
+    raw = schema.get("x-lifecycle")
+    lifecycle, problems = parse_lifecycle(raw)
+    if lifecycle is not None and isinstance(raw, dict) and "field-rules" not in raw:
+        lifecycle = replace(lifecycle, rules=rules_from_schema(schema, lifecycle))
+    return lifecycle, problems

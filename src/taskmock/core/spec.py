@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
 from taskmock.core.formats import FORMATS
-from taskmock.core.lifecycle import Lifecycle, parse_lifecycle
+from taskmock.core.lifecycle import Lifecycle, schema_lifecycle
 from taskmock.core.source import SourceDocument, escape_pointer, load_document, resolve_ref
 from taskmock.errors import SpecError, UnknownNameError
 from taskmock.resources import specs_dir
@@ -124,7 +124,7 @@ class Spec:
         found: dict[str, Lifecycle] = {}
         for name, schema in self.schemas.items():
             if isinstance(schema, dict) and "x-lifecycle" in schema:
-                lifecycle, problems = parse_lifecycle(schema["x-lifecycle"])
+                lifecycle, problems = schema_lifecycle(schema)
                 if problems or lifecycle is None:
                     pointer = f"/components/schemas/{escape_pointer(name)}/x-lifecycle"
                     raise SpecError(self.source.problem(pointer + p, m) for p, m in problems)

@@ -21,7 +21,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
 from taskmock.core.extensions import EXTENSIONS, SOURCES, read_contract
-from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_rule_atoms
+from taskmock.core.lifecycle import rule_atoms, schema_lifecycle, schema_rule_atoms
 from taskmock.core.source import SourceDocument, escape_pointer, pointer_of, resolve_ref
 from taskmock.core.spec import PLACEHOLDER_EXAMPLES, Spec, load_spec
 from taskmock.errors import DocumentError, Problem, did_you_mean
@@ -223,7 +223,7 @@ def _lifecycle_problems(spec: Spec) -> Iterator[Problem]:
         if not isinstance(schema, dict) or "x-lifecycle" not in schema:
             continue
         base = f"/components/schemas/{escape_pointer(name)}"
-        lifecycle, problems = parse_lifecycle(schema["x-lifecycle"])
+        lifecycle, problems = schema_lifecycle(schema)
         for pointer, message in problems:
             yield source.problem(f"{base}/x-lifecycle{pointer}", message)
         if lifecycle is None:

@@ -179,7 +179,10 @@ def _lifecycle(
     if lifecycle is not None and not problems:
         declared = declared_lifecycle(lifecycle, status)
         if declared is not None:
-            return declared, list(raw.get("field-rules") or [])
+            if "field-rules" in raw:
+                return declared, list(raw["field-rules"] or [])
+            # Written once, as the schema's if/then entries: read them back.
+            return declared, field_rules(home.node, declared, status.name)[0]
     if raw is not None:
         notes.review.append(
             f"spec: the x-lifecycle on {home.component} was replaced: it is not sound or "
