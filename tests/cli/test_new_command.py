@@ -26,10 +26,10 @@ from taskmock.checks.lifecycle import lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
-from taskmock.core.reference import editor_schema
 from taskmock.core.scenario import Behaviour, load_behaviour_file
 from taskmock.core.validation import validate_file
 from taskmock.http.app import MockApp, MockConfig
+from taskmock.reference import editor_schema
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.support import LiveMock, spec_path, start_live_mock
 

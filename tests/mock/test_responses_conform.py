@@ -70,11 +70,14 @@ def test_every_poll_in_every_state_conforms(
     for step in [0.0, *steps, 10_000.0]:
         clock.advance(step)
         for poll in polls:
-            _assert_conforms(
-                api,
-                poll.operation.operation_id,
-                _call(app, "GET", poll.path_for(record.id), headers),
-            )
+            reply = _call(app, "GET", poll.path_for(record.id), headers)
+            _assert_conforms(api, poll.operation.operation_id, reply)
+            # The body shows the state the task is in, as the spec's lifecycle reads states
+            # (a status value, or a state's `when` over several fields).
+            lifecycle, state = behaviour.lifecycle, app.admin.state(record)
+            shown = lifecycle.state_of(reply.json())
+            assert shown is not None, reply.body
+            assert lifecycle.condition(shown) == lifecycle.condition(state), (shown, state)
         for listing in lists:
             _assert_conforms(
                 api,
