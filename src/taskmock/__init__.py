@@ -1,10 +1,80 @@
-"""taskmock: OpenAPI specs, a stateful mock and contract checks for async video-AI task APIs."""
+"""taskmock: OpenAPI specs, a stateful mock and contract checks for async video-AI task APIs.
+
+The public surface is what this module exports; everything else is internal and may change.
+
+    import taskmock
+
+    mock = taskmock.MockApp(taskmock.MockConfig(clock=taskmock.ManualClock()))
+    client = httpx.Client(transport=taskmock.httpx_transport(mock))   # no socket
+    task = mock.admin.create("tensorpix")                             # the control API
+    mock.admin.advance(60)
+
+- `MockApp`, `MockConfig`, `Capacity`: a mock of the catalog's APIs (`MockApp.handle(Request)`).
+- `Admin`: the one control API (`MockApp.admin`): tasks, clock, faults, journal, reset.
+- `ManualClock`, `WallClock`, `ScaledClock`, `make_clock`: the clocks a mock can run on.
+- `Catalog`: the APIs of the bundled catalog and your folders.
+- `httpx_transport`, `asgi_app`: the mock in-process for httpx, or as an ASGI application.
+- `MockServer`, `Taskmock`: a real server in a thread, and the handle the pytest fixture gives.
+- `Spec`, `load_spec`, `load_api`: OpenAPI documents with their lifecycles.
+- `TaskmockError` and its subclasses: every error taskmock reports (see `taskmock.errors`).
+"""
 
 from __future__ import annotations
 
+from taskmock.core.catalog import Catalog
+from taskmock.core.clock import ManualClock, ScaledClock, WallClock, make_clock
 from taskmock.core.spec import Spec, load_api, load_spec
+from taskmock.core.tasks import Capacity
+from taskmock.errors import (
+    CapacityError,
+    CatalogError,
+    ClockError,
+    InvalidTransition,
+    NoSuchTask,
+    NotDocumented,
+    ScenarioError,
+    SpecError,
+    TaskmockError,
+    UnknownNameError,
+    UsageError,
+)
+from taskmock.http.admin import Admin
+from taskmock.http.app import MockApp, MockConfig
+from taskmock.http.messages import Request, Response
+from taskmock.testing import MockServer, Taskmock
 from taskmock.transports import asgi_app, httpx_transport
 
-__all__ = ["Spec", "__version__", "asgi_app", "httpx_transport", "load_api", "load_spec"]
+__all__ = [
+    "Admin",
+    "Capacity",
+    "CapacityError",
+    "Catalog",
+    "CatalogError",
+    "ClockError",
+    "InvalidTransition",
+    "ManualClock",
+    "MockApp",
+    "MockConfig",
+    "MockServer",
+    "NoSuchTask",
+    "NotDocumented",
+    "Request",
+    "Response",
+    "ScaledClock",
+    "ScenarioError",
+    "Spec",
+    "SpecError",
+    "Taskmock",
+    "TaskmockError",
+    "UnknownNameError",
+    "UsageError",
+    "WallClock",
+    "__version__",
+    "asgi_app",
+    "httpx_transport",
+    "load_api",
+    "load_spec",
+    "make_clock",
+]
 
 __version__ = "0.1.0"

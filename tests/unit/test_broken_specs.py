@@ -70,8 +70,8 @@ def test_lifecycle_and_schema_rules_must_agree(tmp_path: Path) -> None:
         "          - { from: unknown, to: [ready, preparing, prepared, running, done, cancel, error] }\n",
         "          - { from: unknown, to: [ready, preparing, prepared, running, done, cancel, error] }\n"
         "        field-rules:\n"
-        '          - { states: [done], set: [start_time, finish_time, result_message], source: seed }\n'
-        '          - { states: [running], set: [start_time] }\n'
+        "          - { states: [done], set: [start_time, finish_time, result_message], source: seed }\n"
+        "          - { states: [running], set: [start_time] }\n"
         '          - { states: [ready, preparing, prepared, running], "null": [finish_time] }\n'
         '          - { states: [ready], "null": [start_time, result_message] }\n',
     )
