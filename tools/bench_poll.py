@@ -95,6 +95,7 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     assert p99, out
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
@@ -103,14 +104,27 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> di
         "rps": rps,
         "p99_ms": float(p99.group(1)) * scale,
         "non_2xx": int(errors.group(1)) if errors else 0,
+        "requests": total,
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    url: str, args: argparse.Namespace, headers: dict[str, str] | None = None
+    url: str, args: argparse.Namespace, headers: dict[str, str] | None = None, pid: int = 0
 ) -> dict[str, float]:
+    """wrk's figures; with the server's `pid`, also its CPU time per request (µs), which a busy
+    machine's neighbours disturb far less than requests per second."""
     wrk(url, args.warmup, args.connections, headers or {})
-    return wrk(url, args.duration, args.connections, headers or {})
+    before = cpu_seconds(pid) if pid else 0.0
+    result = wrk(url, args.duration, args.connections, headers or {})
+    if pid:
+        result["cpu_us"] = (cpu_seconds(pid) - before) / max(result["requests"], 1) * 1e6
+    return result
 
 
 def taskmock_target(
@@ -121,7 +135,7 @@ def taskmock_target(
     computes a new progress value."""
     port = free_port()
     cmd = [sys.executable, "-m", "taskmock", "serve", "--port", str(port), "--clock", clock]
-    with pinned([*cmd, *(["--quiet"] if quiet else [])]) as _:
+    with pinned([*cmd, *(["--quiet"] if quiet else [])]) as server:
         base = f"http://127.0.0.1:{port}"
         startup = wait_until_up(base + "/__taskmock/health")
         task = post_json(base + "/__taskmock/tasks", {"api": "kokoon"})
@@ -134,7 +148,9 @@ def taskmock_target(
         while json.loads(body)["step"] != "running":  # wall clock: it gets there about 5 s in
             time.sleep(0.05)
             body = urllib.request.urlopen(poll).read().decode()
-        result = measure(base + task["poll_path"], args, {"Authorization": KOKOON_TOKEN})
+        result = measure(
+            base + task["poll_path"], args, {"Authorization": KOKOON_TOKEN}, server.pid
+        )
         if clock != "manual":
             last = json.load(urllib.request.urlopen(poll))
             result["still_running"] = last["step"] == "running"
@@ -305,12 +321,13 @@ def main() -> int:
         f"GET {path}  ({len(body)} bytes, {args.connections} connections, {args.duration} s, "
         f"server on core {SERVER_CORE}, wrk on core {LOAD_CORE})"
     )
-    print(f"{'server':<36} {'req/s':>10} {'p99 ms':>8} {'non-2xx':>8}")
+    print(f"{'server':<36} {'req/s':>10} {'p99 ms':>8} {'non-2xx':>8} {'CPU µs/req':>11}")
     for name, row in rows.items():
         if isinstance(row, str):
             print(f"{name:<36} {row:>10}")
         else:
-            print(f"{name:<36} {row['rps']:>10.0f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8}")
+            cpu = f"{row['cpu_us']:>11.1f}" if "cpu_us" in row else f"{'':>11}"
+            print(f"{name:<36} {row['rps']:>10.0f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8} {cpu}")
     wall = rows.get("taskmock serve --quiet, wall clock")
     if isinstance(wall, dict) and not wall["still_running"]:
         print("note: the wall-clock task finished during the run; shorten --warmup/--duration")
