@@ -199,7 +199,7 @@ class Taskmock:
         return [self._task(record) for record in self.app.admin.all_tasks(api)]
 
     def _task(self, record: TaskRecord) -> Task:
-        path = self.app.admin.behaviour(record.api).poll_path(record.id)
+        path = self.app.admin.behaviour(record.api).poll_path(record.id, record.params)
         return Task(record.api, record.id, path, self.url + path, self)
 
     def fail(self, task: Task) -> Task:

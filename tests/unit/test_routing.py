@@ -49,3 +49,32 @@ def test_no_match_and_its_hints() -> None:
     assert target("GET", "/") is None
     assert ROUTER.methods_for("/api/jobs/7/") == ["DELETE", "GET", "HEAD"]
     assert ROUTER.nearest("GET", "/api/jobz/7/") == "GET /api/jobs/{id}/"
+
+
+def test_a_parameter_that_spans_segments_matches_after_the_narrower_routes() -> None:
+    router = Router(
+        [
+            Route("POST", "/q/{queue}/{route}", "submit", frozenset({"route"})),
+            Route("POST", "/q/{queue}/jobs/{job}", "narrower"),
+        ]
+    )
+    found = router.match("POST", "/q/main/stills/hd/4k")
+    assert found is not None
+    assert (found.route.target, dict(found.params)) == (
+        "submit",
+        {"queue": "main", "route": "stills/hd/4k"},
+    )
+    narrower = router.match("POST", "/q/main/jobs/7")  # declared second, tried first
+    assert narrower is not None
+    assert narrower.route.target == "narrower"
+    one = router.match("POST", "/q/main/stills")
+    assert one is not None
+    assert one.params["route"] == "stills"
+    assert router.match("POST", "/q/main/stills//hd") is None  # no empty segment
+    assert router.match("POST", "/q/main/stills/") is None
+    assert router.match("POST", "/q/main") is None
+
+
+def test_an_ordinary_parameter_still_matches_one_segment() -> None:
+    assert target("GET", "/api/jobs/7/8/") is None
+    assert Route("GET", "/a/{x}", "t").compile().pattern == r"/a/(?P<x>[^/]+)$"

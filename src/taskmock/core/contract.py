@@ -146,9 +146,13 @@ class Contract:
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that reads `task_id` through the poll operation."""
         value = quote(str(task_id), safe="")
+        path = self.poll.path
+        for name, example in self.spec.path_examples(self.poll).items():
+            if name != self.task_id.name:  # the other path parameters: their examples
+                path = path.replace("{" + name + "}", quote(example, safe="/"))
         if self.task_id.location == "query":
-            return f"{self.poll.path}?{quote(self.task_id.name, safe='')}={value}"
-        return self.poll.path.replace("{" + self.task_id.name + "}", value)
+            return f"{path}?{quote(self.task_id.name, safe='')}={value}"
+        return path.replace("{" + self.task_id.name + "}", value)
 
     def unknown_id(self) -> str:
         """An id no task has, shaped by the id parameter's schema (so it passes input checks)."""

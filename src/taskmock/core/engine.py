@@ -42,6 +42,8 @@ class TaskRecord:
     fields: Mapping[str, Any] = field(default_factory=dict)
     forced: tuple[tuple[float, State], ...] = ()
     serial: int = 0  # the n-th record of its API (and kind): values unique per task derive from it
+    params: Mapping[str, str] = field(default_factory=dict)  # the create request's path parameters
+    deadline: float | None = None  # when a deadline set at creation falls (`with_deadline`)
 
     def timeline(self) -> tuple[PlannedStep, ...]:
         """The plan with forced transitions applied: what the task does over all time."""
@@ -57,6 +59,15 @@ class TaskRecord:
     def force(self, at: float, state: State) -> TaskRecord:
         """A copy of this record that enters `state` at time `at` and stays there."""
         return replace(self, forced=(*self.forced, (at, state)))
+
+    def with_deadline(self, at: float, outcomes: Mapping[State, State]) -> TaskRecord:
+        """A copy with a deadline at `at`: if the task is then in a state `outcomes` names, it
+        enters that state's outcome at `at` (a forced transition planned now, so observing stays
+        a function of the record and the time). A later forced transition before `at` wins."""
+        state = observe(self, at).state
+        if at < self.created_at or state not in outcomes:
+            return replace(self, deadline=at)
+        return replace(self, deadline=at, forced=(*self.forced, (at, outcomes[state])))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import random
+import re
+import string
 import uuid
 from collections.abc import Mapping
 from functools import lru_cache
@@ -31,6 +33,7 @@ from taskmock.core.rendering import (
     format_time,
     render,
 )
+from taskmock.errors import did_you_mean
 
 __all__: list[str] = []  # the entries register themselves; nothing here is called by name
 
@@ -105,6 +108,62 @@ def _given(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return render(t.get("then") if present else t.get("else"), ctx)
 
 
+# --- the request ---------------------------------------------------------------------------------
+
+
+def _param_holds(t: Mapping[str, Any], templates: Mapping[str, Any]) -> int:
+    # The create request's parameters are the task's for life; the current request's vary.
+    return INSTANT if t.get("of", "task") == "request" else RECORD
+
+
+@expression(
+    "param",
+    "A path parameter (decoded, as sent): of the request that created the task (`of: task`, "
+    "kept with it), or of the request being answered (`of: request`); `else` when there is none.",
+    Option(
+        "name",
+        "The parameter's name, as the spec's path names it.",
+        {"type": "string"},
+        required=True,
+    ),
+    Option(
+        "of",
+        "task (default): the create request's; request: this request's.",
+        {"enum": ["task", "request"]},
+    ),
+    _ELSE,
+    holds=_param_holds,
+)
+def _param(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    if t.get("of", "task") == "request":
+        params = ctx.request.params if ctx.request is not None else {}
+    else:
+        params = ctx.record.params
+    value = params.get(t["name"])
+    return render(t.get("else"), ctx) if value is None else value
+
+
+@expression(
+    "query",
+    "A query parameter of the request being answered (its first value, as sent); with `in`, "
+    "`then` when the value is one of them. `else` when the request has no such parameter (or its "
+    "value is not in `in`).",
+    Option("name", "The parameter's name.", {"type": "string"}, required=True),
+    Option(
+        "in",
+        'Values (as sent, e.g. "1", "true") that choose `then`.',
+        {"type": "array", "minItems": 1, "items": {"type": "string"}},
+    ),
+    Option("then", "The value when the parameter is one of `in` (default null)."),
+    _ELSE,
+)
+def _query(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    value = ctx.request.query(t["name"]) if ctx.request is not None else None
+    if "in" not in t:
+        return render(t.get("else"), ctx) if value is None else value
+    return render(t.get("then") if value in t["in"] else t.get("else"), ctx)
+
+
 # --- time ----------------------------------------------------------------------------------------
 
 
@@ -151,6 +210,22 @@ def _entered(t: Mapping[str, Any], ctx: RenderContext) -> Any:
 def _after(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     elapsed = ctx.observation.now - ctx.record.created_at
     return render(t.get("then") if elapsed >= float(t["seconds"]) else t.get("else"), ctx)
+
+
+@expression(
+    "deadline",
+    "When the deadline the create request set falls (a create role's `deadline` option), else "
+    "`else`.",
+    _TIME_FORMAT,
+    _ELSE,
+    holds=RECORD,
+    check=_format_check,
+)
+def _deadline(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    at = ctx.record.deadline
+    if at is None:
+        return render(t.get("else"), ctx)
+    return format_time(at, t.get("format", ctx.time_format))
 
 
 # --- progress through a state --------------------------------------------------------------------
@@ -346,12 +421,41 @@ def _format_holds(t: Mapping[str, Any], templates: Mapping[str, Any]) -> int:
     return STEP if "{state}" in str(t.get("template", "")) else RECORD
 
 
+def _text_check(t: Mapping[str, Any], templates: Mapping[str, Any]) -> list[tuple[str, str]]:
+    given = t.get("values") or {}
+    clash = sorted(set(given) & set(_FORMAT_NAMES))
+    if clash:
+        return [(f"/values/{clash[0]}", f"{{{clash[0]}}} is already given; choose another name")]
+    names = {*_FORMAT_NAMES, *given}
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(str(t.get("template", "")))]
+    except ValueError as exc:
+        return [("/template", f"not a format string: {exc}")]
+    for name in fields:
+        if name is None:
+            continue
+        base = re.split(r"[.\[]", name, maxsplit=1)[0]
+        if base not in names:
+            return [("/template", f"no value {{{base}}}{did_you_mean(base, sorted(names))}")]
+    return []
+
+
+_FORMAT_NAMES = ("id", "state", "api", "base_url", "api_url")
+
+
 @expression(
     "format",
-    "A string with {id}, {state}, {api}, {base_url} (the mock's) and {api_url} (where the API's "
-    "paths start: base_url, or base_url/<api>).",
+    "A string with {id}, {state}, {api}, {base_url} (the mock's), {api_url} (where the API's "
+    "paths start: base_url, or base_url/<api>) and the names of `values`; Python format specs "
+    "apply (`{pct:3d}`).",
     Option("template", "The text, with {placeholders}.", {"type": "string"}, required=True),
+    Option(
+        "values",
+        "More placeholders: names mapped to templates (e.g. `{owner: {$: param, name: owner}}`).",
+        {"type": "object", "additionalProperties": {"$ref": "#/$defs/template"}},
+    ),
     holds=_format_holds,
+    check=_text_check,
 )
 def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     values = {
@@ -361,6 +465,9 @@ def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
         "base_url": ctx.base_url,
         "api_url": ctx.base_url + ctx.base_path,
     }
+    extra = t.get("values")
+    if extra:
+        values = {**{k: render(v, ctx) for k, v in extra.items()}, **values}
     return str(t["template"]).format_map(values)
 
 

@@ -13,7 +13,8 @@ Read from standard OpenAPI and a few `x-` extensions (each documented in specs/R
   token (`Token `).
 
 The credential's header and form come from `security` and `components.securitySchemes`; the id
-a poll takes (and the shape of an id no task has) from its one required path or query parameter;
+a poll takes (and the shape of an id no task has) from its one required path or query parameter
+(other path parameters give an `example`);
 the lifecycle from the schema its 2xx answer references. `read_contract` returns what it could read
 and every problem (pointer, message), so `taskmock specs validate` reports them like the others.
 """
@@ -56,6 +57,7 @@ EXTENSIONS = (
     "x-business-errors",
     "x-credential-prefix",
     "x-credential-format",
+    "x-multi-segment",
 )
 
 Problems = list[tuple[str, str]]
@@ -226,13 +228,16 @@ def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdPar
         for p in _parameters(spec, operation)
         if p.get("in") == "path" or (p.get("in") == "query" and p.get("required"))
     ]
+    if len(candidates) > 1:  # the others (a model's name) give an example, which fills them
+        examples = spec.path_examples(operation)
+        candidates = [p for p in candidates if p["name"] not in examples or p["in"] != "path"]
     if len(candidates) != 1:
         found = ", ".join(f"{p['name']} ({p['in']})" for p in candidates) or "none"
         problems.append(
             (
                 f"{operation.pointer}/parameters",
-                "a poll operation takes the task id as its one required path or query parameter; "
-                f"found: {found}",
+                "a poll operation takes the task id as its one required path or query parameter "
+                f"(other path parameters give an `example`); found: {found}",
             )
         )
         return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs
 
 from taskmock.core.clock import LATEST
 from taskmock.core.engine import Observation
@@ -28,6 +29,7 @@ __all__ = [
     "TIME_FORMATS",
     "Expression",
     "RenderContext",
+    "RequestFacts",
     "expression",
     "format_time",
     "render",
@@ -71,6 +73,23 @@ def format_time(seconds: float, fmt: str) -> Any:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What a template may read of the request being answered: its path parameters (decoded) and
+    its query string. Rendering without a request (the control plane, lists of stored tasks)
+    passes none, and expressions reading it take their fallback."""
+
+    params: Mapping[str, str]
+    query_string: str = ""
+
+    def query(self, name: str) -> str | None:
+        """The first value of a query parameter, as sent (decoded), or None."""
+        if not self.query_string:
+            return None
+        values = parse_qs(self.query_string, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+
 @dataclass
 class RenderContext:
     """What a template can see: the observed task and the request's surroundings."""
@@ -83,6 +102,7 @@ class RenderContext:
     total: int | None = None  # list responses: all matching tasks, when items is one page
     links: Mapping[str, str | None] | None = None  # list responses: next and previous page URLs
     base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
+    request: RequestFacts | None = None  # the request being answered, when there is one
 
     @property
     def record(self) -> Any:

@@ -8,7 +8,8 @@ these entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -17,14 +18,18 @@ from taskmock.core.spec import Operation
 from taskmock.errors import did_you_mean
 
 __all__ = [
+    "KEEP",
     "ROLES",
+    "Answer",
     "Cancel",
     "Catalog",
     "Collect",
     "Create",
+    "Deadline",
     "Fetch",
     "Find",
     "Forget",
+    "Hold",
     "Listing",
     "Poll",
     "Remove",
@@ -34,6 +39,7 @@ __all__ = [
     "Upload",
     "parse_role",
     "role_problems",
+    "role_state_problems",
 ]
 
 _TEMPLATE = {"$ref": "#/$defs/template"}
@@ -59,6 +65,93 @@ _PAGE_SIZE = Option(
 )
 
 
+_STATE_LIST = {"type": "array", "minItems": 1, "items": {"type": ["string", "integer", "boolean"]}}
+_ANSWERS = Option(
+    "answers",
+    "Answers that depend on the task's state, first match wins: a list of {states: [...], "
+    "status, body, headers, content-type}. What an entry leaves out is the role's own answer "
+    "(`body: null`: no body). A `cancel` matches the state before it acts, and answers an entry "
+    "naming a terminal state without cancelling; its body shows the task after.",
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["states"],
+            "additionalProperties": False,
+            "properties": {
+                "states": _STATE_LIST,
+                "status": {"type": "integer", "minimum": 200, "maximum": 599},
+                "body": {"$ref": "#/$defs/template"},
+                "headers": {"type": "object", "additionalProperties": {"$ref": "#/$defs/template"}},
+                "content-type": {"type": "string"},
+            },
+        },
+    },
+)
+
+#: The body of an answer that keeps the role's own.
+KEEP: Any = object()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer for tasks in some states: a status, a body template, header templates and a
+    media type, each None (or KEEP for the body) where the role's own answer stands."""
+
+    states: tuple[Any, ...]
+    status: int | None = None
+    body: Any = KEEP
+    headers: tuple[tuple[str, Any], ...] = ()
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Hold a create answer while the task runs: up to the seconds a request header asks for."""
+
+    header: str
+    pattern: re.Pattern[str]
+    seconds: float  # when the header matches without a number
+    most: float
+
+    def seconds_asked(self, value: str | None) -> float | None:
+        """How long a header value asks to hold (capped), or None when it asks nothing."""
+        found = self.pattern.fullmatch(value.strip()) if value else None
+        if found is None:
+            return None
+        number = found.groupdict().get("seconds")
+        return min(float(number) if number else self.seconds, self.most)
+
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline a request header sets on the task it creates: reached in a state `outcomes`
+    names, the task enters that state's outcome."""
+
+    header: str
+    format: str  # duration (1m30s, 500ms) or seconds (a number)
+    outcomes: Mapping[Any, Any]
+
+    def seconds_in(self, value: str) -> float | None:
+        """The deadline a header value sets, in seconds from creation; None when malformed."""
+        text = value.strip()
+        if self.format == "seconds":
+            try:
+                number = float(text)
+            except ValueError:
+                return None
+            return number if number >= 0 and number < 1e9 else None
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            return None
+        total = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+        return total if total < 1e9 else None
+
+
 @dataclass(frozen=True)
 class Role:
     """What the mock does for one operation; `role` names the kind."""
@@ -66,11 +159,23 @@ class Role:
     role: ClassVar[str]
     operation: Operation
     status: int = 200
+    answers: tuple[Answer, ...] = ()
 
-    def path_for(self, task_id: Any) -> str:
-        """The request path (with query) that addresses `task_id` through this operation."""
+    def answer_for(self, state: Any) -> Answer | None:
+        """The first of `answers` naming `state`, if any."""
+        for answer in self.answers:
+            if state in answer.states:
+                return answer
+        return None
+
+    def path_for(self, task_id: Any, others: Mapping[str, Any] | None = None) -> str:
+        """The request path (with query) that addresses `task_id` through this operation; its
+        other path parameters take their values from `others` where it has them."""
         param, where = getattr(self, "param", None), getattr(self, "param_in", "path")
         path = self.operation.path
+        for name, value in (others or {}).items():
+            if name != param:
+                path = path.replace("{" + name + "}", str(value))
         if param is None:
             return path
         if where == "query":
@@ -85,15 +190,18 @@ class Create(Role):
     role: ClassVar[str] = "create"
     response: Any = None
     example: Mapping[str, Any] | None = None
+    hold: Hold | None = None
+    deadline: Deadline | None = None
 
 
 @dataclass(frozen=True)
 class Poll(Role):
-    """Answer one task's body as it is now (the API's `body` template)."""
+    """Answer one task as it is now: the API's `body` template, or `response`."""
 
     role: ClassVar[str] = "poll"
     param: str = ""
     param_in: str = "path"
+    response: Any = None
 
 
 @dataclass(frozen=True)
@@ -225,9 +333,55 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
                 "A valid request body, shown in `taskmock serve`'s banner.",
                 {"type": "object"},
             ),
+            _ANSWERS,
+            Option(
+                "hold",
+                "Hold the answer while the task runs, as long as a request header asks: "
+                "{header, pattern (a regex whose `seconds` group is the time; default a number), "
+                "else (seconds when it matches without one), max}. The answer shows the task when "
+                "it reaches a terminal state or the time is up. A manual clock moves forward by "
+                "that time (the request took it); other clocks answer at once (the time is up).",
+                {
+                    "type": "object",
+                    "required": ["header"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "header": {"type": "string"},
+                        "pattern": {"type": "string", "format": "regex"},
+                        "else": {"type": "number", "minimum": 0},
+                        "max": {"type": "number", "minimum": 0},
+                    },
+                },
+            ),
+            Option(
+                "deadline",
+                "A deadline a request header sets: {header, format (duration: 1m30s, 500ms; or "
+                "seconds), to: {state: outcome}}. When it falls, a task in a state `to` names "
+                "enters its outcome (the engine plans it at creation); `{$: deadline}` shows it.",
+                {
+                    "type": "object",
+                    "required": ["header", "to"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "header": {"type": "string"},
+                        "format": {"enum": ["duration", "seconds"]},
+                        "to": {"type": "object", "minProperties": 1},
+                    },
+                },
+            ),
         ),
     ),
-    (Poll, (_PARAM, _IN)),
+    (
+        Poll,
+        (
+            _PARAM,
+            _IN,
+            Option(
+                "response", "The answer's body template (default: the API's `body`).", _TEMPLATE
+            ),
+            _ANSWERS,
+        ),
+    ),
     (
         Listing,
         (
@@ -241,7 +395,7 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Cancel, (_PARAM, _IN, _STATUS)),
+    (Cancel, (_PARAM, _IN, _STATUS, _ANSWERS)),
     (
         Static,
         (
@@ -272,7 +426,7 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
         ),
     ),
     (Catalog, (_RESOURCE, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
-    (Find, (_FIELD, _PARAM, _IN, _STATUS, _RESPONSE)),
+    (Find, (_FIELD, _PARAM, _IN, _STATUS, _RESPONSE, _ANSWERS)),
     (Forget, (_FIELD, _PARAM, _IN, _STATUS)),
     (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
 ]
@@ -307,6 +461,35 @@ def role_problems(entry: Mapping[str, Any], pointer: str) -> Iterator[tuple[str,
             yield pointer, f"role {name!r} needs {option.name!r}"
 
 
+def role_state_problems(
+    entry: Mapping[str, Any],
+    pointer: str,
+    is_state: Callable[[Any], bool],
+    successors: Callable[[Any], tuple[Any, ...]],
+) -> Iterator[tuple[str, str]]:
+    """What is wrong with the states an entry names (in `answers` and `deadline`), and with the
+    patterns it gives: every state must be the lifecycle's, a deadline's outcome one its state
+    may move to."""
+    for index, answer in enumerate(entry.get("answers") or []):
+        for j, state in enumerate(answer.get("states", [])):
+            if not is_state(state):
+                yield f"{pointer}/answers/{index}/states/{j}", f"{state!r} is not a state"
+    hold = entry.get("hold")
+    if isinstance(hold, dict) and "pattern" in hold:
+        try:
+            re.compile(str(hold["pattern"]))
+        except re.error as exc:
+            yield f"{pointer}/hold/pattern", f"not a regular expression: {exc}"
+    deadline = entry.get("deadline")
+    if isinstance(deadline, dict) and isinstance(deadline.get("to"), dict):
+        for state, outcome in deadline["to"].items():
+            where = f"{pointer}/deadline/to/{state}"
+            if not is_state(state):
+                yield where, f"{state!r} is not a state"
+            elif not is_state(outcome) or outcome not in successors(state):
+                yield where, f"{state!r} -> {outcome!r} is not an allowed transition"
+
+
 def parse_role(entry: Mapping[str, Any], operation: Operation) -> Role:
     """The role object of one checked operation entry."""
     role = ROLES[entry["role"]].type
@@ -314,4 +497,30 @@ def parse_role(entry: Mapping[str, Any], operation: Operation) -> Role:
     values = {_field(k): v for k, v in entry.items() if k != "role" and _field(k) in names}
     if "summary" in values:
         values["summary"] = tuple(values["summary"])
+    if "answers" in values:
+        values["answers"] = tuple(_answer(a) for a in values["answers"])
+    if "hold" in values:
+        hold = values["hold"]
+        most = float(hold.get("max", 60))
+        values["hold"] = Hold(
+            str(hold["header"]),
+            re.compile(str(hold.get("pattern", r"(?P<seconds>[0-9]+(\.[0-9]+)?)"))),
+            min(float(hold.get("else", most)), most),
+            most,
+        )
+    if "deadline" in values:
+        deadline = values["deadline"]
+        values["deadline"] = Deadline(
+            str(deadline["header"]), str(deadline.get("format", "duration")), dict(deadline["to"])
+        )
     return role(operation=operation, **values)
+
+
+def _answer(entry: Mapping[str, Any]) -> Answer:
+    return Answer(
+        tuple(entry["states"]),
+        entry.get("status"),
+        entry.get("body", KEEP),
+        tuple((str(k), v) for k, v in (entry.get("headers") or {}).items()),
+        entry.get("content-type"),
+    )

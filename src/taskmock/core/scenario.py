@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from taskmock.core.lifecycle import Lifecycle
-from taskmock.core.roles import Poll, Role, parse_role, role_problems
+from taskmock.core.roles import Poll, Role, parse_role, role_problems, role_state_problems
 from taskmock.core.source import SourceDocument, load_document, pointer_of
 from taskmock.core.spec import Spec, load_spec
 from taskmock.core.template import normalize, template_problems
@@ -50,10 +50,12 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ErrorAnswer:
-    """An error in the vendor's shape; strings in `body` may use {detail} and {field}."""
+    """An error in the vendor's shape; strings in `body` may use {detail} and {field}. Sent as
+    `content_type` (application/json unless the file says, e.g. application/problem+json)."""
 
     status: int
     body: Any
+    content_type: str = "application/json"
 
     def render(
         self, detail: str = "", field_name: str = "non_field_errors", retry_after: int = 0
@@ -177,9 +179,11 @@ class Behaviour:
         """The operation that polls one task."""
         return next(op for op in self.operations.values() if isinstance(op, Poll))
 
-    def poll_path(self, task_id: Any) -> str:
-        """The path (with query) that polls a task on a mock."""
-        return self.base_path + self.poll.path_for(task_id)
+    def poll_path(self, task_id: Any, params: Mapping[str, str] | None = None) -> str:
+        """The path (with query) that polls a task on a mock; other path parameters (a model
+        name) take the task's create-request `params`, else the spec's examples."""
+        others = {**self.spec.path_examples(self.poll.operation), **(params or {})}
+        return self.base_path + self.poll.path_for(task_id, others)
 
     def scenario(self, name: str | None) -> Scenario:
         """A scenario by name (the default when None); UnknownNameError otherwise."""
@@ -325,6 +329,17 @@ def _semantic_problems(
             yield source.problem(pointer, message)
         for pointer, message in role_problems(entry, where):
             yield source.problem(pointer, message)
+        for pointer, message in role_state_problems(
+            entry, where, lifecycle.is_state, lifecycle.successors
+        ):
+            yield source.problem(pointer, message)
+        for index, answer in enumerate(entry.get("answers") or []):
+            for pointer, message in template_problems(
+                {k: v for k, v in answer.items() if k in ("body", "headers")},
+                templates,
+                f"{where}/answers/{index}",
+            ):
+                yield source.problem(pointer, message)
         for pointer, message in template_problems(entry.get("item"), templates, where + "/item"):
             yield source.problem(pointer, message)
     for kind in ("failed", "cancelled"):
@@ -416,7 +431,10 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
             tuple((c["prefix"], re.compile(c["pattern"])) for c in auth["credentials"]),
             auth["example"],
         ),
-        errors={name: ErrorAnswer(e["status"], e["body"]) for name, e in data["errors"].items()},
+        errors={
+            name: ErrorAnswer(e["status"], e["body"], e.get("content-type", "application/json"))
+            for name, e in data["errors"].items()
+        },
         forced_states=dict(data.get("states", {})),
         templates=data.get("templates", {}),
         body=data["body"],

@@ -105,6 +105,23 @@ class Spec:
             node = resolve_ref(self.document, node["$ref"])
         return node
 
+    def path_examples(self, operation: Operation) -> dict[str, str]:
+        """The path parameters of an operation that give an `example` (on the parameter or its
+        schema), with it: what fills a path template beside the id."""
+        item = (self.document.get("paths") or {}).get(operation.path) or {}
+        found: dict[str, str] = {}
+        for raw in (*item.get("parameters", []), *operation.raw.get("parameters", [])):
+            parameter = self.resolve(raw)
+            if not isinstance(parameter, dict) or parameter.get("in") != "path":
+                continue
+            schema = self.resolve(parameter.get("schema")) or {}
+            example = parameter.get(
+                "example", schema.get("example") if isinstance(schema, dict) else None
+            )
+            if isinstance(example, str | int) and not isinstance(example, bool):
+                found[str(parameter.get("name"))] = str(example)
+        return found
+
     def properties(self, schema: Any) -> dict[str, Any]:
         """The properties a schema declares, through `$ref` and `allOf`, each one resolved."""
         schema = self.resolve(schema)

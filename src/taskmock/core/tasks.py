@@ -19,6 +19,7 @@ from taskmock.core.store import InMemoryTaskStore
 from taskmock.core.template import (
     CompiledBody,
     RenderContext,
+    RequestFacts,
     dumps,
     format_time,
     leaf_templates,
@@ -172,8 +173,14 @@ class TaskService:
         owner: str | None = None,
         input: Mapping[str, Any] | None = None,
         fields: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        deadline: tuple[float, Mapping[Any, Any]] | None = None,
     ) -> TaskRecord:
-        """Create a task now. Without a scenario, the create input selects one (or the default)."""
+        """Create a task now. Without a scenario, the create input selects one (or the default).
+
+        `params` are the create request's path parameters (templates read them with `param`);
+        `deadline` is (seconds from now, {state: outcome}): see `TaskRecord.with_deadline`.
+        """
         behaviour = self.behaviour(api)
         given = dict(input or {})
         chosen = behaviour.scenario(
@@ -195,7 +202,10 @@ class TaskService:
             input={**chosen.input, **given},
             fields=dict(fields or {}),
             serial=counter,
+            params=dict(params or {}),
         )
+        if deadline is not None:
+            record = record.with_deadline(now + deadline[0], deadline[1])
         self.store.put(record)
         self._stored_input += size
         self._index(record)
@@ -347,22 +357,32 @@ class TaskService:
         """The tasks whose create input refers to `value` in `field_name` (`in-use-by`)."""
         return self.store.users(api, field_name, value)
 
-    def view(self, record: TaskRecord, base_url: str = "") -> TaskView:
+    def view(
+        self, record: TaskRecord, base_url: str = "", request: RequestFacts | None = None
+    ) -> TaskView:
         """The task now, with its rendered poll body (control-plane field overrides applied)."""
         observation = observe(record, self.clock.now())
-        return TaskView(record, observation, self.render_body(observation, base_url))
+        return TaskView(record, observation, self.render_body(observation, base_url, request))
 
-    def poll_json(self, record: TaskRecord, base_url: str = "") -> str:
+    def poll_json(
+        self,
+        record: TaskRecord,
+        base_url: str = "",
+        request: RequestFacts | None = None,
+        observation: Observation | None = None,
+    ) -> str:
         """The poll body now, as JSON text: the hot path, equal to encoding `view(...).body`.
 
         The members that hold while the task stays in its current step are encoded once per step
         and kept (bounded LRU); a poll renders only the members that change with the time
-        (progress, seconds remaining), or nothing when the body has none.
+        (progress, seconds remaining) or with the request (its query), or nothing when the body
+        has none. `observation`: the task observed now, when the caller has it already.
         """
-        observation = observe(record, self.clock.now())
+        if observation is None:
+            observation = observe(record, self.clock.now())
         compiled = self._compiled.get((record.api, record.scenario))
         if compiled is None or record.fields or len(base_url) > _CACHEABLE_BASE_URL:
-            return dumps(self.render_body(observation, base_url))
+            return dumps(self.render_body(observation, base_url, request))
         key = (id(record), base_url)
         reached = len(observation.steps)
         entry = self._fragments.get(key)
@@ -375,7 +395,7 @@ class TaskService:
                 pass
         if entry[3] is not None:
             return entry[3]
-        return compiled.render_json(self.context(observation, base_url), entry[2])
+        return compiled.render_json(self.context(observation, base_url, request), entry[2])
 
     def _remember(
         self,
@@ -409,17 +429,26 @@ class TaskService:
             self._fragment_bytes -= evicted[4]
         return entry
 
-    def render_body(self, observation: Observation, base_url: str = "") -> Any:
+    def render_body(
+        self, observation: Observation, base_url: str = "", request: RequestFacts | None = None
+    ) -> Any:
         """The poll body of an observed task."""
         behaviour = self.behaviours[observation.record.api]
         template = behaviour.task_body(behaviour.scenarios[observation.record.scenario])
-        body = render(template, self.context(observation, base_url))
+        body = render(template, self.context(observation, base_url, request))
         if observation.record.fields and isinstance(body, dict):
             body.update(observation.record.fields)
         return body
 
-    def context(self, observation: Observation, base_url: str = "", **extra: Any) -> RenderContext:
-        """A render context for templates of the observed task's API."""
+    def context(
+        self,
+        observation: Observation,
+        base_url: str = "",
+        request: RequestFacts | None = None,
+        **extra: Any,
+    ) -> RenderContext:
+        """A render context for templates of the observed task's API (`request`: the request
+        being answered, for templates that read it)."""
         behaviour = self.behaviours[observation.record.api]
         if not extra:  # the poll path: positional arguments are the cheapest
             return RenderContext(
@@ -431,6 +460,7 @@ class TaskService:
                 None,
                 None,
                 behaviour.base_path,
+                request,
             )
         return RenderContext(
             observation,
@@ -438,6 +468,7 @@ class TaskService:
             base_url,
             behaviour.templates,
             base_path=behaviour.base_path,
+            request=request,
             **extra,
         )
 

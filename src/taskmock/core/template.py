@@ -22,6 +22,7 @@ from taskmock.core.rendering import (
     STEP,
     TIME_FORMATS,
     RenderContext,
+    RequestFacts,
     format_time,
     render,
 )
@@ -36,10 +37,12 @@ __all__ = [
     "TIME_FORMATS",
     "CompiledBody",
     "RenderContext",
+    "RequestFacts",
     "dumps",
     "format_time",
     "leaf_templates",
     "normalize",
+    "reads_request",
     "render",
     "render_path",
     "template_problems",
@@ -178,6 +181,25 @@ def volatility(template: Any, templates: Mapping[str, Any]) -> int:
         holds = EXPRESSIONS[template["$"]].holds if template["$"] in EXPRESSIONS else INSTANT
         own = holds if isinstance(holds, int) else holds(template, templates)
     return max([own, *(volatility(v, templates) for k, v in template.items() if k != "$")])
+
+
+def reads_request(template: Any, templates: Mapping[str, Any]) -> bool:
+    """Whether rendering `template` may read the request being answered (`query`, or `param`
+    of the request), through named templates too."""
+    pending, seen = [template], set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            kind = node.get("$")
+            if kind == "query" or (kind == "param" and node.get("of") == "request"):
+                return True
+            if kind == "ref" and str(node.get("name")) not in seen:
+                seen.add(str(node.get("name")))
+                pending.append(templates.get(str(node.get("name"))))
+            pending.extend(v for k, v in node.items() if k != "$")
+    return False
 
 
 # allow_nan=False: NaN and Infinity are not JSON (input carrying them is refused before storing).

@@ -297,6 +297,16 @@ def _extension_problems(
                     pointer_of(where),
                     f"{value!r} is not a provenance{did_you_mean(str(value), SOURCES)}",
                 )
+            if key == "x-multi-segment" and (
+                not isinstance(value, bool)
+                or not isinstance(node, dict)
+                or node.get("in") != "path"
+            ):
+                yield spec.source.problem(
+                    pointer_of(where),
+                    "x-multi-segment is true or false, on a path parameter (its value may then "
+                    "span segments: a/b/c)",
+                )
             close = difflib.get_close_matches(key, EXTENSIONS, n=1, cutoff=_NEAR_MISS)
             if key not in EXTENSIONS and close:
                 yield spec.source.problem(

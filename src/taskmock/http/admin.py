@@ -136,7 +136,7 @@ class Admin:
         `detail` its timeline (past and planned) and its poll body now."""
         behaviour = self._tasks.behaviour(record.api)
         state = observe(record, self._tasks.clock.now()).state
-        path = behaviour.poll_path(record.id)
+        path = behaviour.poll_path(record.id, record.params)
         summary: dict[str, Any] = {
             "api": record.api,
             "id": record.id,

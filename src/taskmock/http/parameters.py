@@ -13,7 +13,16 @@ from jsonschema.protocols import Validator
 from taskmock.core.spec import Operation, Spec
 from taskmock.http.messages import Request
 
-__all__ = ["ParameterError", "ParameterRule", "parameter_rules", "read_parameters"]
+__all__ = [
+    "MULTI_SEGMENT",
+    "ParameterError",
+    "ParameterRule",
+    "parameter_rules",
+    "read_parameters",
+]
+
+#: The extension that lets a path parameter span segments (`{model}` matching `a/b/c`).
+MULTI_SEGMENT = "x-multi-segment"
 
 
 class ParameterError(Exception):
@@ -34,6 +43,7 @@ class ParameterRule:
     kind: Any
     validator: Validator
     type_only: bool = False  # the schema says nothing but its type: a plain check will do
+    spanning: bool = False  # a path parameter marked `x-multi-segment: true`: `a/b/c` is one value
 
 
 _PLAIN: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int}
@@ -57,6 +67,7 @@ def parameter_rules(spec: Spec, operation: Operation) -> tuple[ParameterRule, ..
             schema.get("type", "string"),
             spec.validator(schema),
             set(schema) <= {"type", "description"} and schema.get("type") in _PLAIN,
+            parameter["in"] == "path" and parameter.get(MULTI_SEGMENT) is True,
         )
     return tuple(rules.values())
 

@@ -38,19 +38,21 @@ def normalize_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class Route(Generic[T]):
-    """A method and path template (`/api/jobs/{id}/`) with what it leads to."""
+    """A method and path template (`/api/jobs/{id}/`) with what it leads to. A parameter named
+    in `spanning` matches one or more whole segments (`a/b/c`), any other exactly one."""
 
     method: str
     template: str
     target: T
+    spanning: frozenset[str] = frozenset()
 
     def compile(self) -> re.Pattern[str]:
         """The template as a regular expression with one named group per parameter."""
         pattern, last = "", 0
         for match in _PARAM.finditer(self.template):
-            pattern += (
-                re.escape(self.template[last : match.start()]) + f"(?P<{match.group(1)}>[^/]+)"
-            )
+            name = match.group(1)
+            value = "[^/]+(?:/[^/]+)*" if name in self.spanning else "[^/]+"
+            pattern += re.escape(self.template[last : match.start()]) + f"(?P<{name}>{value})"
             last = match.end()
         return re.compile(pattern + re.escape(self.template[last:]) + "$")
 
@@ -74,6 +76,9 @@ class Router(Generic[T]):
                 self._templated.append((route.compile(), route))
             else:
                 self._literal[(route.method, route.template)] = route
+        # A route whose parameter spans segments matches what narrower routes match too: those go
+        # first (a stable sort: the order among the others is kept).
+        self._templated.sort(key=lambda entry: bool(entry[1].spanning))
         self._literal_paths = {template for _, template in self._literal}
         self._by_start: dict[str, list[Route[T]]] = {}
         for route in self.routes:

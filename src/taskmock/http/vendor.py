@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
 from typing import Any, cast
 
-from taskmock.core.engine import TaskRecord, observe
+from taskmock.core.engine import Observation, TaskRecord, observe
 from taskmock.core.roles import (
+    KEEP,
+    Answer,
+    Cancel,
     Catalog,
     Collect,
     Create,
@@ -18,6 +22,7 @@ from taskmock.core.roles import (
     Find,
     Forget,
     Listing,
+    Poll,
     Remove,
     Role,
     Static,
@@ -25,8 +30,8 @@ from taskmock.core.roles import (
 )
 from taskmock.core.scenario import Behaviour
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
-from taskmock.core.template import render
-from taskmock.errors import CatalogError, NoSuchTask, Problem, UnknownNameError
+from taskmock.core.template import RequestFacts, reads_request, render
+from taskmock.errors import CatalogError, ClockError, NoSuchTask, Problem, UnknownNameError
 from taskmock.http.admin import Admin
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.faults import FaultPlan
@@ -39,6 +44,7 @@ from taskmock.http.routing import Match, Route, Router
 __all__ = ["Outcome", "VendorSurface"]
 
 SCENARIO_HEADER = "x-taskmock-scenario"
+Handler = Callable[[Request, "VendorRoute", dict[str, Any], str, Mapping[str, str]], "Outcome"]
 _PARAMETER = re.compile(r"\{[^}/]+\}")
 
 
@@ -59,6 +65,20 @@ class VendorRoute:
     def param(self) -> str:
         """The parameter that carries the id (roles that address one task or resource)."""
         return str(getattr(self.operation, "param", ""))
+
+    @cached_property
+    def reads_request(self) -> bool:
+        """Whether this operation's templates read the request being answered (its query or
+        path parameters), so rendering needs them."""
+        behaviour, op = self.behaviour, self.operation
+        templates = [
+            getattr(op, "response", None),
+            *(answer.body for answer in op.answers if answer.body is not KEEP),
+            *(value for answer in op.answers for _, value in answer.headers),
+        ]
+        if isinstance(op, Poll | Cancel | Create | Find):
+            templates.extend(behaviour.task_body(s) for s in behaviour.scenarios.values())
+        return any(reads_request(t, behaviour.templates) for t in templates)
 
     @cached_property
     def parameter_names(self) -> frozenset[str]:
@@ -93,7 +113,7 @@ class VendorSurface:
         # Cancelling is a control operation: the routes that cancel call the one control API.
         self.admin = admin or Admin(tasks, Journal(), self.faults)
         self.router: Router[VendorRoute] = Router(_routes(tasks.behaviours.values()))
-        self._roles: dict[str, Callable[[Request, VendorRoute, dict[str, Any], str], Outcome]] = {
+        self._roles: dict[str, Handler] = {
             "create": self._create,
             "poll": self._poll,
             "list": self._list,
@@ -132,18 +152,42 @@ class VendorSurface:
             # A path that does not fit the spec's type is no resource (DRF's <int:id> answers 404).
             kind = "not-found" if exc.location == "path" else "bad-request"
             return self._error(route, kind, exc.detail, exc.name)
-        return self._roles[route.operation.role](request, route, values, owner)
+        return self._roles[route.operation.role](request, route, values, owner, match.params)
 
     # --- roles -------------------------------------------------------------------------------
 
     def _create(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         behaviour = route.behaviour
+        op = cast(Create, route.operation)
+        deadline = None
+        if op.deadline is not None:
+            given = request.headers.get(op.deadline.header.lower())
+            if given is not None:
+                seconds = op.deadline.seconds_in(given)
+                if seconds is None:
+                    return self._error(
+                        route,
+                        "bad-request",
+                        f"{op.deadline.header}: {given!r} is not a {op.deadline.format} value",
+                        op.deadline.header,
+                    )
+                deadline = (seconds, op.deadline.outcomes)
         try:
-            data = read_body(behaviour.spec, route.operation.operation.raw, request)
+            data = read_body(behaviour.spec, op.operation.raw, request)
             record = self.tasks.create(
-                behaviour.api, request.headers.get(SCENARIO_HEADER), owner, data
+                behaviour.api,
+                request.headers.get(SCENARIO_HEADER),
+                owner,
+                data,
+                params=params,
+                deadline=deadline,
             )
         except BodyError as exc:
             return self._error(route, "bad-request", exc.detail, exc.field)
@@ -151,13 +195,31 @@ class VendorSurface:
             return self._error(route, "bad-request", f"{SCENARIO_HEADER}: {exc}", SCENARIO_HEADER)
         except CapacityError as exc:
             return self._full(route, exc)
-        op = cast(Create, route.operation)
-        view = self.tasks.view(record, request.base_url)
-        body = render(op.response, self.tasks.context(view.observation, request.base_url))
-        return self._answer(route, op.status, body, str(record.id))
+        if op.hold is not None:
+            self._hold(record, op.hold.seconds_asked(request.headers.get(op.hold.header.lower())))
+        observation = self.tasks.view(record, request.base_url).observation
+        return self._about_task(request, route, params, observation, op.response)
+
+    def _hold(self, record: TaskRecord, seconds: float | None) -> None:
+        """Let the time a held request asks for pass, on a clock tests drive: until the task
+        ends or the time is up. A wall or scaled clock cannot be moved: the answer comes at once,
+        as when the time is up."""
+        if not seconds or self.tasks.clock.kind != "manual":
+            return
+        now = self.tasks.clock.now()
+        terminal = self.tasks.behaviour(record.api).lifecycle.terminal
+        ends = next((step.at for step in record.timeline() if step.state in terminal), None)
+        until = now + seconds if ends is None else min(now + seconds, max(ends, now))
+        with contextlib.suppress(ClockError):  # past the clock's last instant: answer now
+            self.admin.advance(until - now)
 
     def _poll(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         task_id = values.get(route.param)
         record = (
@@ -165,14 +227,24 @@ class VendorSurface:
         )
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
-        body = self.tasks.poll_json(record, request.base_url).encode()
+        op = cast(Poll, route.operation)
+        facts = RequestFacts(params, request.query_string) if route.reads_request else None
+        if op.answers or op.response is not None:
+            observation = observe(record, self.tasks.clock.now())
+            return self._about_task(request, route, params, observation, op.response, facts)
+        body = self.tasks.poll_json(record, request.base_url, facts).encode()
         response = Response(200, body, [("content-type", JSON)])
         return Outcome(
             response, route.behaviour.api, route.operation.operation.operation_id, str(record.id)
         )
 
     def _list(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         api = route.behaviour.api
         page = self._page(route, values)
@@ -184,19 +256,37 @@ class VendorSurface:
         return self._listing(request, route, owner, items, self.tasks.count(api, owner), page)
 
     def _cancel(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         task_id = values.get(route.param)
+        api = route.behaviour.api
         try:
-            record = self.admin.cancel(route.behaviour.api, task_id, owner)
+            record = self.admin.task(api, task_id, owner)
+            before = self.admin.state(record)
+            answer = route.operation.answer_for(before)
+            if answer is None or before not in route.behaviour.lifecycle.terminal:
+                record = self.admin.cancel(api, task_id, owner)
         except NoSuchTask:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
             return self._error(route, "conflict", str(exc), task_id=str(task_id))
-        return self._empty(route, str(record.id))
+        if answer is None:
+            return self._empty(route, str(record.id))
+        observation = observe(record, self.tasks.clock.now())
+        return self._about_task(request, route, params, observation, None, answer=answer)
 
     def _static(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Static, route.operation)
         if op.validate_request:
@@ -213,7 +303,12 @@ class VendorSurface:
     # --- stored resources (uploads) ----------------------------------------------------------
 
     def _upload(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Upload, route.operation)
         try:
@@ -226,7 +321,12 @@ class VendorSurface:
         return self._render_for(request, route, record, op.response)
 
     def _fetch(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Fetch, route.operation)
         record = self._resource(route, values, owner)
@@ -235,7 +335,12 @@ class VendorSurface:
         return self._render_for(request, route, record, op.response)
 
     def _remove(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Remove, route.operation)
         record = self._resource(route, values, owner)
@@ -259,7 +364,12 @@ class VendorSurface:
         return None
 
     def _catalog(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Catalog, route.operation)
         api, kind = route.behaviour.api, op.resource
@@ -277,16 +387,27 @@ class VendorSurface:
     # --- derived from tasks by a body field (restored videos, files) -------------------------
 
     def _find(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Find, route.operation)
         found = self._derived(route, values, owner)
         if found is None:
             return self._error(route, "not-found", f"no {op.field} {values}")
-        return self._render_for(request, route, found, op.response)
+        observation = observe(found, self.tasks.clock.now())
+        return self._about_task(request, route, params, observation, op.response)
 
     def _forget(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Forget, route.operation)
         found = self._derived(route, values, owner)
@@ -296,7 +417,12 @@ class VendorSurface:
         return self._empty(route, str(found.id))
 
     def _collect(
-        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
     ) -> Outcome:
         op = cast(Collect, route.operation)
         page = self._page(route, values)
@@ -310,6 +436,45 @@ class VendorSurface:
         return self.tasks.find_derived(route.behaviour.api, op.field, values.get(op.param), owner)
 
     # --- rendering ---------------------------------------------------------------------------
+
+    def _about_task(
+        self,
+        request: Request,
+        route: VendorRoute,
+        params: Mapping[str, str],
+        observation: Observation,
+        template: Any,
+        facts: RequestFacts | None = None,
+        answer: Answer | None = None,
+    ) -> Outcome:
+        """The answer about one observed task: the role's (its status; `template`, or the poll
+        body when None), or what the entry of its `answers` for the task's state changes."""
+        op = route.operation
+        record = observation.record
+        if answer is None:
+            answer = op.answer_for(observation.state)
+        if facts is None and route.reads_request:
+            facts = RequestFacts(params, request.query_string)
+        base = request.base_url
+        ctx = self.tasks.context(observation, base, facts)
+        body: Any = KEEP if answer is None else answer.body
+        if body is KEEP:
+            body = template
+        status = answer.status if answer is not None and answer.status else op.status
+        headers = (
+            [(name, str(render(value, ctx))) for name, value in answer.headers] if answer else []
+        )
+        operation_id = op.operation.operation_id
+        if body is None and (answer is None or answer.body is KEEP) and isinstance(op, Poll | Find):
+            text = self.tasks.poll_json(record, base, facts, observation)
+            content_type = (answer.content_type if answer else None) or JSON
+            response = Response(status, text.encode(), [("content-type", content_type), *headers])
+        elif body is None:
+            response = Response(status, b"", headers)
+        else:
+            content_type = (answer.content_type if answer else None) or JSON
+            response = json_response(status, render(body, ctx), content_type, headers)
+        return Outcome(response, route.behaviour.api, operation_id, str(record.id))
 
     def _render_for(
         self, request: Request, route: VendorRoute, record: Any, template: Any
@@ -369,7 +534,7 @@ class VendorSurface:
     ) -> Outcome:
         answer = route.behaviour.errors[kind]
         return Outcome(
-            json_response(answer.status, answer.render(detail, field)),
+            json_response(answer.status, answer.render(detail, field), answer.content_type),
             route.behaviour.api,
             route.operation.operation.operation_id,
             None if task_id is None else str(task_id),
@@ -387,7 +552,9 @@ class VendorSurface:
 
     def _throttled(self, route: VendorRoute, retry_after: int) -> Outcome:
         answer = route.behaviour.errors["rate-limited"]
-        response = json_response(answer.status, answer.render(retry_after=retry_after))
+        response = json_response(
+            answer.status, answer.render(retry_after=retry_after), answer.content_type
+        )
         if answer.status == 429:
             response.headers.append(("retry-after", str(retry_after)))
         op = route.operation.operation.operation_id
@@ -406,7 +573,8 @@ def _routes(behaviours: Iterable[Behaviour]) -> list[Route[VendorRoute]]:
         for op in behaviour.operations.values():
             target = VendorRoute(behaviour, op, parameter_rules(behaviour.spec, op.operation))
             method, path = op.operation.method, op.operation.path
-            prefixed.append(Route(method, f"/{behaviour.api}{path}", target))
+            spanning = frozenset(rule.name for rule in target.parameters if rule.spanning)
+            prefixed.append(Route(method, f"/{behaviour.api}{path}", target, spanning))
             if not behaviour.root:
                 continue
             key = (method, _PARAMETER.sub("{}", path))
@@ -421,7 +589,7 @@ def _routes(behaviours: Iterable[Behaviour]) -> list[Route[VendorRoute]]:
                         f"/{behaviour.api}{path})",
                     )
                 )
-            rooted[key] = Route(method, path, target)
+            rooted[key] = Route(method, path, target, spanning)
     if problems:
         raise CatalogError(problems)
     return [*rooted.values(), *prefixed]

@@ -1,0 +1,151 @@
+"""The scenario language's request-aware parts, checked at load and run without HTTP, with the
+made-up Relay API (tests/fixtures/relay): answers by state, holds, deadlines, `param`, `query`,
+`format` values, and `x-multi-segment` in a spec."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taskmock.core.catalog import Catalog
+from taskmock.core.contract import Contract
+from taskmock.core.engine import observe
+from taskmock.core.roles import Deadline, Hold
+from taskmock.core.spec import load_spec
+from taskmock.core.validation import validate_spec
+from taskmock.errors import ScenarioError
+
+RELAY = Path(__file__).resolve().parent.parent / "fixtures" / "relay"
+
+
+def edited(tmp_path: Path, old: str, new: str, file: str = "mocks/relay.yaml") -> Path:
+    folder = tmp_path / "relay"
+    shutil.copytree(RELAY, folder)
+    target = folder / file
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pointer", "message"),
+    [
+        (
+            "{ states: [waiting, working], status: 202 }",
+            "{ states: [waiting, wroking], status: 202 }",
+            "/operations/get_job/answers/0/states/1",
+            "'wroking' is not a state",
+        ),
+        (
+            "to: { waiting: expired, working: stopped }",
+            "to: { waiting: expired, working: expired }",
+            "/operations/submit_job/deadline/to/working",
+            "'working' -> 'expired' is not an allowed transition",
+        ),
+        (
+            "hold: { header: Hold, max: 30 }",
+            "hold: { header: Hold, max: 30, pattern: '(' }",
+            "/operations/submit_job/hold/pattern",
+            "not a regular expression",
+        ),
+        (
+            'template: "{api_url}/queues/{queue}/jobs/{id}"',
+            'template: "{api_url}/queues/{queu}/jobs/{id}"',
+            "/templates/job/status_url/template",
+            "no value {queu}; did you mean 'queue'?",
+        ),
+        (
+            "values: { queue: { $: param, name: queue, else: main } }",
+            "values: { id: { $: param, name: queue, else: main } }",
+            "/templates/job/status_url/values/id",
+            "{id} is already given",
+        ),
+        (
+            "body: { message: not done yet }",
+            "body: { message: { $: qeury, name: x } }",
+            "/operations/get_result/answers/0/body/message/$",
+            "did you mean 'query'",
+        ),
+    ],
+)
+def test_a_broken_entry_is_named_at_load(
+    tmp_path: Path, old: str, new: str, pointer: str, message: str
+) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        Catalog([edited(tmp_path, old, new)]).behaviour("relay")
+    found = [(p.pointer, p.message) for p in caught.value.problems]
+    assert any(p == pointer and message in m for p, m in found), found
+
+
+def test_a_multi_segment_mark_belongs_on_a_path_parameter(tmp_path: Path) -> None:
+    folder = edited(
+        tmp_path,
+        "- { name: notes, in: query,",
+        "- { name: notes, in: query, x-multi-segment: true,",
+        "specs/relay.yaml",
+    )
+    problems = validate_spec(load_spec(folder / "specs" / "relay.yaml"))
+    assert any(
+        "x-multi-segment is true or false, on a path parameter" in p.message for p in problems
+    )
+    assert validate_spec(load_spec(RELAY / "specs" / "relay.yaml")) == []
+
+
+def test_the_checks_fill_other_path_parameters_from_their_examples() -> None:
+    contract = Contract.from_spec(load_spec(RELAY / "specs" / "relay.yaml"))
+    assert contract.task_id.name == "job_id"
+    assert contract.path_for("abc") == "/queues/main/jobs/abc"
+
+
+def test_a_poll_path_names_the_tasks_own_parameters() -> None:
+    behaviour = Catalog([RELAY]).behaviour("relay")
+    assert behaviour.poll_path("abc") == "/relay/queues/main/jobs/abc"
+    assert behaviour.poll_path("abc", {"queue": "spare", "route": "x"}) == (
+        "/relay/queues/spare/jobs/abc"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [("1m", 60.0), ("1m30s", 90.0), ("500ms", 0.5), ("1h", 3600.0), ("2.5s", 2.5)],
+)
+def test_durations(given: str, seconds: float) -> None:
+    assert Deadline("Stop-After", "duration", {}).seconds_in(given) == seconds
+
+
+@pytest.mark.parametrize("given", ["", "soon", "1m soon", "m", "-1s", "1d", "1m 30s"])
+def test_malformed_durations(given: str) -> None:
+    assert Deadline("Stop-After", "duration", {}).seconds_in(given) is None
+
+
+def test_seconds_and_holds() -> None:
+    assert Deadline("X", "seconds", {}).seconds_in("12.5") == 12.5
+    assert Deadline("X", "seconds", {}).seconds_in("-3") is None
+    import re
+
+    hold = Hold("Prefer", re.compile(r"wait(=(?P<seconds>[0-9]+))?"), 60.0, 60.0)
+    assert hold.seconds_asked("wait") == 60.0
+    assert hold.seconds_asked("wait=5") == 5.0
+    assert hold.seconds_asked("wait=500") == 60.0
+    assert hold.seconds_asked("respond-async") is None
+    assert hold.seconds_asked(None) is None
+
+
+def test_a_deadline_is_a_forced_step_planned_at_creation() -> None:
+    from taskmock.core.clock import ManualClock
+    from taskmock.core.tasks import TaskService
+
+    tasks = TaskService(ManualClock(), catalog=Catalog([RELAY]), apis=("relay",))
+    outcomes = {"waiting": "expired", "working": "stopped"}
+    record = tasks.create("relay", deadline=(25.0, outcomes))
+    start = record.created_at
+    assert record.deadline == start + 25
+    assert [s.state for s in record.timeline()] == ["waiting", "working", "stopped"]
+    assert observe(record, start + 24.9).state == "working"
+    # A deadline after the task ends changes nothing but the time it shows.
+    done = tasks.create("relay", deadline=(500.0, outcomes))
+    assert [s.state for s in done.timeline()] == ["waiting", "working", "done"]
+    assert done.deadline == start + 500
