@@ -149,3 +149,23 @@ def test_a_deadline_is_a_forced_step_planned_at_creation() -> None:
     done = tasks.create("relay", deadline=(500.0, outcomes))
     assert [s.state for s in done.timeline()] == ["waiting", "working", "done"]
     assert done.deadline == start + 500
+
+
+def test_serve_prints_each_apis_base_url_and_sdk_settings() -> None:
+    from taskmock.cli.serve_cmd import _banner
+    from taskmock.core.clock import ManualClock
+    from taskmock.http.app import MockApp, MockConfig
+
+    mock = MockApp(MockConfig(catalogs=(RELAY,), apis=("relay",), clock=ManualClock()))
+    banner = _banner(mock, "https://127.0.0.1:8443").splitlines()
+    assert (
+        "#   base URL https://127.0.0.1:8443/relay  SDK: "
+        "RELAY_BASE_URL=https://127.0.0.1:8443/relay  RELAY_HOST=127.0.0.1:8443/relay"
+    ) in banner
+    assert "#   (the client speaks https only: serve with --tls)" in banner
+
+
+def test_an_sdk_value_with_an_unknown_placeholder_is_named_at_load(tmp_path: Path) -> None:
+    folder = edited(tmp_path, 'value: "{api_url}"', 'value: "{api_root}"')
+    with pytest.raises(ScenarioError, match="placeholders are"):
+        Catalog([folder]).behaviour("relay")
