@@ -16,23 +16,22 @@ from pathlib import Path
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
 from tests.conftest import REPO_ROOT
-from tests.support import LiveMock, spec_path, start_live_mock
+from tests.support import API_NAMES, LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 
-TOKENS = {
-    "tensorpix": "Token abc123",
-    "hailuo": "Bearer sk-test",
-    "kokoon": "eyJhbGci.eyJzdWIi.c2ln",
-    "control": "",
-}
+# Every bundled API, with the credential its scenario file gives as an example (the server accepts
+# only these), and the control plane, which needs none.
+BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
+TOKENS = {**{api: b.auth.example for api, b in BEHAVIOURS.items()}, "control": ""}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln"})
+    bare = frozenset(b.auth.token(b.auth.example) for b in BEHAVIOURS.values())
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare))
     yield live
     live.stop()
@@ -49,7 +48,7 @@ def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Pat
         "run",
         f"{server.base_url}/__taskmock/openapi.json" if api == "control" else str(spec_path(api)),
         "--url",
-        server.base_url,
+        server.base_url + (BEHAVIOURS[api].base_path if api in BEHAVIOURS else ""),
         "--max-examples",
         "15",
         "--generation-deterministic",

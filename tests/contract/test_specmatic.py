@@ -13,7 +13,9 @@ with its reason (specs/README.md tells the same):
   per scheme, so a repeated DELETE gets the documented 409/404;
 - a filter keeps TensorPix's job creates to JSON bodies: Specmatic sends an array in a form or
   multipart field as JSON text (`ml_models=[44]`), which DRF refuses, and bounds no multipart
-  combinations.
+  combinations;
+- an API served only under its prefix (`root: false`, the packs) is given as a copy of its spec
+  whose paths carry that prefix: Specmatic takes one base URL for all the specs of a run.
 
 All specs run in one JVM: its start-up costs more than the tests.
 """
@@ -30,17 +32,19 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+import yaml
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
-from tests.support import LiveMock, spec_path, start_live_mock
+from tests.support import API_NAMES, LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 
 CREDENTIALS = {  # environment variable = security scheme name (Specmatic's convention)
     "kokoonJwt": "eyJhbGci.eyJzdWIi.c2ln",
     "tokenAuth": "Token abc123",
-    "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer "
+    "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer " (Hailuo, Replicate)
 }
 OVERLAY = """\
 overlay: 1.0.0
@@ -64,6 +68,20 @@ LOADER_WARNINGS = (
 SUMMARY = re.compile(
     r"Tests run: (\d+), Successes: (\d+), Failures: (\d+), WIP: (\d+), Errors: (\d+)"
 )
+
+
+def _served_spec(api: str, folder: Path) -> Path:
+    """The spec as the mock serves it: an API not served at its root paths (`root: false`) is at
+    `/<api>/…`, so Specmatic, which takes one base URL for every spec, gets a copy whose paths
+    carry that prefix (nothing else changes)."""
+    behaviour = load_behaviour(api)
+    if behaviour.root:
+        return spec_path(api)
+    document = yaml.safe_load(spec_path(api).read_text(encoding="utf-8"))
+    document["paths"] = {behaviour.base_path + p: item for p, item in document["paths"].items()}
+    copy = folder / f"{api}.json"
+    copy.write_text(json.dumps(document), encoding="utf-8")
+    return copy
 
 
 def _specmatic_jar() -> Path:
@@ -90,7 +108,7 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    specs = [str(spec_path(api)) for api in ("kokoon", "tensorpix", "hailuo")] + [str(control)]
+    specs = [str(_served_spec(api, tmp_path)) for api in API_NAMES] + [str(control)]
     env = {
         **os.environ,
         **CREDENTIALS,

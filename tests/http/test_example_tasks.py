@@ -9,7 +9,7 @@ import pytest
 from taskmock.core.clock import ManualClock
 from taskmock.core.spec import load_api
 from taskmock.http.app import MockConfig
-from tests.support import LiveMock, assert_conforms, start_live_mock
+from tests.support import API_NAMES, LiveMock, assert_conforms, start_live_mock
 
 AUTH = {
     "kokoon": {"Authorization": "eyJhbGci.eyJzdWIi.c2ln"},
@@ -100,7 +100,9 @@ def test_the_control_plane_serves_its_document_for_the_loaded_catalog(mock: Live
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/json"
     document = reply.json()
-    assert sorted(document["components"]["parameters"]["Api"]["schema"]["enum"]) == sorted(POLLS)
+    assert sorted(document["components"]["parameters"]["Api"]["schema"]["enum"]) == sorted(
+        API_NAMES
+    )
     assert mock.request("GET", "/__taskmock/openapi.json").body == reply.body
 
 

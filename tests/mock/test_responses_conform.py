@@ -29,6 +29,14 @@ def _call(
     return app.handle(Request(method, path, query, all_headers, raw, "http://127.0.0.1:8080"))
 
 
+def _path(api: str, op: Any, task_id: Any = None) -> str:
+    """Where an operation is served on the mock: under the API's prefix unless at its root, its
+    task id filled in, its other path parameters (a model's name) from the spec's examples."""
+    behaviour = BEHAVIOURS[api]
+    others = behaviour.spec.path_examples(op.operation)
+    return behaviour.base_path + op.path_for(task_id, others)
+
+
 def _assert_conforms(api: str, operation_id: str, response: Response) -> None:
     spec = BEHAVIOURS[api].spec
     found = response_violations(
@@ -55,7 +63,7 @@ def test_every_poll_in_every_state_conforms(
         created = _call(
             app,
             "POST",
-            create.operation.path,
+            _path(api, create),
             {**headers, "x-taskmock-scenario": scenario},
             create.example,
         )
@@ -70,8 +78,10 @@ def test_every_poll_in_every_state_conforms(
     for step in [0.0, *steps, 10_000.0]:
         clock.advance(step)
         for poll in polls:
-            reply = _call(app, "GET", poll.path_for(record.id), headers)
+            reply = _call(app, "GET", _path(api, poll, record.id), headers)
             _assert_conforms(api, poll.operation.operation_id, reply)
+            if getattr(poll, "response", None) is not None:
+                continue  # it answers something else about the task (a result), not its body
             # The body shows the state the task is in, as the spec's lifecycle reads states
             # (a status value, or a state's `when` over several fields).
             lifecycle, state = behaviour.lifecycle, app.admin.state(record)
@@ -82,7 +92,7 @@ def test_every_poll_in_every_state_conforms(
             _assert_conforms(
                 api,
                 listing.operation.operation_id,
-                _call(app, "GET", listing.operation.path, headers),
+                _call(app, "GET", _path(api, listing), headers),
             )
 
 
@@ -102,8 +112,30 @@ def test_forced_fail_and_cancel_conform(case: tuple[str, str], at: float) -> Non
     _assert_conforms(
         api,
         poll.operation.operation_id,
-        _call(app, "GET", poll.path_for(record.id), {"authorization": behaviour.auth.example}),
+        _call(app, "GET", _path(api, poll, record.id), {"authorization": behaviour.auth.example}),
     )
+
+
+@given(
+    case=st.sampled_from(SCENARIOS),
+    at=st.floats(min_value=0, max_value=700, allow_nan=False),
+    again=st.booleans(),
+)
+def test_every_cancel_answer_conforms(case: tuple[str, str], at: float, again: bool) -> None:
+    """A vendor cancel, in whatever state it finds the task (and once more after), answers as the
+    spec says: its body, or its error."""
+    api, scenario = case
+    behaviour = BEHAVIOURS[api]
+    cancels = [op for op in behaviour.operations.values() if op.role == "cancel"]
+    if not cancels:
+        return
+    app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), example_tasks=False))
+    record = app.tasks.create(api, scenario, owner=behaviour.auth.example)
+    app.tasks.clock.advance(at)  # type: ignore[attr-defined]
+    headers = {"authorization": behaviour.auth.example}
+    for cancel in cancels[:1] * (2 if again else 1):
+        answer = _call(app, cancel.operation.method, _path(api, cancel, record.id), headers)
+        _assert_conforms(api, cancel.operation.operation_id, answer)
 
 
 def test_static_and_upload_operations_conform() -> None:
@@ -116,7 +148,7 @@ def test_static_and_upload_operations_conform() -> None:
             _assert_conforms(
                 api,
                 op.operation.operation_id,
-                _call(app, op.operation.method, op.operation.path, headers),
+                _call(app, op.operation.method, _path(api, op), headers),
             )
 
 
@@ -132,7 +164,7 @@ def test_same_seed_same_ids_and_bodies() -> None:
                     _call(
                         app,
                         "GET",
-                        poll.path_for(record.id),
+                        _path(api, poll, record.id),
                         {"authorization": behaviour.auth.example},
                     ).body
                 )

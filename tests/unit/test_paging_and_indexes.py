@@ -27,6 +27,25 @@ def test_offset_pages_link_like_drf() -> None:
     ) == {"next": None, "previous": "http://h/?limit=50"}
 
 
+def test_cursor_pages_carry_the_offset_as_an_opaque_cursor() -> None:
+    first = page_of({}, {"cursor"}, 2)
+    assert first == Page(0, 2, "cursor")
+    assert first.links("http://h/v1/items", "", 5) == {
+        "next": "http://h/v1/items?cursor=2",
+        "previous": None,
+    }
+    last = page_of({"cursor": "4"}, {"cursor"}, 2)
+    assert last.links("http://h/v1/items", "cursor=4", 5) == {
+        "next": None,
+        "previous": "http://h/v1/items?cursor=2",
+    }
+    assert (
+        page_of({"cursor": "2"}, {"cursor"}, 2).links("http://h/", "cursor=2", 5)["previous"]
+        == "http://h/"
+    )
+    assert page_of({"cursor": "garbage"}, {"cursor"}, 2).offset == 0  # not ours: the first page
+
+
 def test_a_missing_zero_or_huge_size_means_the_default_or_the_maximum() -> None:
     assert page_of({}, {"limit", "offset"}, 100).limit == 100
     assert page_of({"limit": 0}, {"limit", "offset"}, 100).limit == 100

@@ -110,7 +110,14 @@ def test_a_poll_path_names_the_tasks_own_parameters() -> None:
 
 @pytest.mark.parametrize(
     ("given", "seconds"),
-    [("1m", 60.0), ("1m30s", 90.0), ("500ms", 0.5), ("1h", 3600.0), ("2.5s", 2.5)],
+    [
+        ("1m", 60.0),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("1h", 3600.0),
+        ("2.5s", 2.5),
+        ("266m0h057061917h40757882ms", 1e10),  # valid, and further than any clock goes
+    ],
 )
 def test_durations(given: str, seconds: float) -> None:
     assert Deadline("Stop-After", "duration", {}).seconds_in(given) == seconds
@@ -124,6 +131,8 @@ def test_malformed_durations(given: str) -> None:
 def test_seconds_and_holds() -> None:
     assert Deadline("X", "seconds", {}).seconds_in("12.5") == 12.5
     assert Deadline("X", "seconds", {}).seconds_in("-3") is None
+    assert Deadline("X", "seconds", {}).seconds_in("nan") is None
+    assert Deadline("X", "seconds", {}).seconds_in("1e300") == 1e10
     import re
 
     hold = Hold("Prefer", re.compile(r"wait(=(?P<seconds>[0-9]+))?"), 60.0, 60.0)
@@ -168,4 +177,44 @@ def test_serve_prints_each_apis_base_url_and_sdk_settings() -> None:
 def test_an_sdk_value_with_an_unknown_placeholder_is_named_at_load(tmp_path: Path) -> None:
     folder = edited(tmp_path, 'value: "{api_url}"', 'value: "{api_root}"')
     with pytest.raises(ScenarioError, match="placeholders are"):
+        Catalog([folder]).behaviour("relay")
+
+
+def test_elapsed_is_the_time_between_two_steps() -> None:
+    from taskmock.core.clock import ManualClock
+    from taskmock.core.template import RenderContext, render
+
+    clock = ManualClock()
+    tasks = Catalog([RELAY])
+    from taskmock.core.tasks import TaskService
+
+    service = TaskService(clock, catalog=tasks, apis=("relay",))
+    record = service.create("relay")
+    run = {"$": "elapsed", "from": ["working"], "to": ["done", "failed"], "else": "n/a"}
+    clock.advance(20)
+    assert render(run, RenderContext(observe(record, clock.now()))) == "n/a"
+    clock.advance(100)
+    assert render(run, RenderContext(observe(record, clock.now()))) == 40.0
+    whole = {"$": "elapsed", "from": ["waiting"], "to": ["done"], "round": 0}
+    assert render(whole, RenderContext(observe(record, clock.now()))) == 50.0
+
+
+def test_task_renders_the_poll_body_with_its_overrides() -> None:
+    from taskmock.core.clock import ManualClock
+    from taskmock.core.tasks import TaskService
+    from taskmock.core.template import render
+
+    service = TaskService(ManualClock(), catalog=Catalog([RELAY]), apis=("relay",))
+    record = service.create("relay", fields={"queue": "pinned"})
+    service.clock.advance(20)  # type: ignore[attr-defined]
+    view = service.view(record, "http://h")
+    rendered = render({"$": "task"}, service.context(view.observation, "http://h"))
+    assert rendered == view.body
+    assert rendered["queue"] == "pinned"
+    assert rendered["state"] == "working"
+
+
+def test_the_body_cannot_contain_itself(tmp_path: Path) -> None:
+    folder = edited(tmp_path, "    deadline: { $: deadline }", "    deadline: { $: task }")
+    with pytest.raises(ScenarioError, match=r"cannot contain \{\$: task\}"):
         Catalog([folder]).behaviour("relay")

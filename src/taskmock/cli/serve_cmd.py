@@ -19,6 +19,7 @@ from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
 from taskmock.core.roles import Create
+from taskmock.core.scenario import Behaviour
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
@@ -130,6 +131,11 @@ def _tls(args: argparse.Namespace) -> tuple[ServerTLS | None, Path | None]:
     return None, None
 
 
+def _create_path(behaviour: Behaviour, create: Create) -> str:
+    """A create operation's path, its parameters (a model's name) from the spec's examples."""
+    return create.path_for(None, behaviour.spec.path_examples(create.operation))
+
+
 def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
     """What to paste: per API, a create call on the vendor route and a poll of the task it makes."""
     tasks = mock.tasks
@@ -156,7 +162,8 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
         if create is not None:
             body = json.dumps(create.example, separators=(",", ":"))
             lines.append(
-                f"{curl} -X POST {base}{behaviour.base_path}{create.operation.path} {auth} "
+                f"{curl} -X POST {base}{behaviour.base_path}{_create_path(behaviour, create)} "
+                f"{auth} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
         next_id = tasks.next_task_id(api)

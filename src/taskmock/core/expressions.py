@@ -73,6 +73,18 @@ def _id(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.record.id
 
 
+@expression(
+    "task",
+    "The task's body as its poll answers it now (its scenario's fields and the control plane's "
+    "overrides included): what a create, a cancel or an answer about the task shows of it. Not "
+    "in the body itself.",
+)
+def _task(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    body = render(ctx.task_body, ctx)
+    overrides = ctx.record.fields
+    return {**body, **overrides} if overrides and isinstance(body, dict) else body
+
+
 @expression("state", "The task's current state, as the spec's status field spells it.", holds=STEP)
 def _state(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.observation.state
@@ -226,6 +238,23 @@ def _deadline(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     if at is None:
         return render(t.get("else"), ctx)
     return format_time(at, t.get("format", ctx.time_format))
+
+
+@expression(
+    "elapsed",
+    "Seconds from when the task first entered one of `from` to when it first entered one of "
+    "`to` (a duration such as a run's predict time), else `else` until both happened.",
+    Option("from", "The states it starts with.", _STATES, required=True),
+    Option("to", "The states it ends with.", _STATES, required=True),
+    Option("round", "Decimal places (default 3).", {"type": "integer", "minimum": 0}),
+    _ELSE,
+    holds=STEP,
+)
+def _elapsed(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    start, end = ctx.observation.entered(t["from"]), ctx.observation.entered(t["to"])
+    if start is None or end is None:
+        return render(t.get("else"), ctx)
+    return round(max(end - start, 0.0), int(t.get("round", 3)))
 
 
 # --- progress through a state --------------------------------------------------------------------

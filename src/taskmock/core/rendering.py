@@ -103,6 +103,7 @@ class RenderContext:
     links: Mapping[str, str | None] | None = None  # list responses: next and previous page URLs
     base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
     request: RequestFacts | None = None  # the request being answered, when there is one
+    task_body: Any = None  # the task's body template (its scenario's), for `{$: task}`
 
     @property
     def record(self) -> Any:

@@ -8,6 +8,7 @@ these entries.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -18,6 +19,7 @@ from taskmock.core.spec import Operation
 from taskmock.errors import did_you_mean
 
 __all__ = [
+    "FURTHEST",
     "KEEP",
     "ROLES",
     "Answer",
@@ -123,6 +125,8 @@ class Hold:
         return min(float(number) if number else self.seconds, self.most)
 
 
+#: The furthest a deadline may lie, in seconds (about 300 years): past the last timestamp.
+FURTHEST = 1e10
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -137,19 +141,19 @@ class Deadline:
     outcomes: Mapping[Any, Any]
 
     def seconds_in(self, value: str) -> float | None:
-        """The deadline a header value sets, in seconds from creation; None when malformed."""
+        """The deadline a header value sets, in seconds from creation (a deadline further than
+        `FURTHEST` never falls: cut to it); None when malformed."""
         text = value.strip()
         if self.format == "seconds":
             try:
                 number = float(text)
             except ValueError:
                 return None
-            return number if number >= 0 and number < 1e9 else None
+            return min(number, FURTHEST) if number >= 0 and math.isfinite(number) else None
         parts = _DURATION.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text:
             return None
-        total = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
-        return total if total < 1e9 else None
+        return min(sum(float(n) * _DURATION_UNITS[u] for n, u in parts), FURTHEST)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from taskmock.core.lifecycle import Lifecycle
 from taskmock.core.roles import Poll, Role, parse_role, role_problems, role_state_problems
 from taskmock.core.source import SourceDocument, load_document, pointer_of
 from taskmock.core.spec import Spec, load_spec
-from taskmock.core.template import normalize, template_problems
+from taskmock.core.template import normalize, template_problems, uses_expression
 from taskmock.errors import DocumentError, Problem, ScenarioError, UnknownNameError, did_you_mean
 from taskmock.resources import mocks_dir
 
@@ -216,6 +216,11 @@ class Behaviour:
         rest = "".join(rng.choice(alphabet) for _ in range(self.id_length - 1))
         return self.id_prefix + first + rest
 
+    @cached_property
+    def bodies(self) -> dict[str, Any]:
+        """The body template of each scenario (`task_body`), by name."""
+        return {name: self.task_body(scenario) for name, scenario in self.scenarios.items()}
+
     def task_body(self, scenario: Scenario) -> Any:
         """The body template with the scenario's field overrides merged in."""
         if not scenario.fields:
@@ -340,6 +345,12 @@ def _semantic_problems(
             yield source.problem(pointer, message)
     for pointer, message in template_problems(data["body"], templates, "/body"):
         yield source.problem(pointer, message)
+    for where, template in [
+        ("/body", data["body"]),
+        *((f"/scenarios/{n}/fields", s.get("fields")) for n, s in data["scenarios"].items()),
+    ]:
+        if uses_expression(template, templates, "task"):
+            yield source.problem(where, "the task's body cannot contain {$: task} (itself)")
     for op_id, entry in data["operations"].items():
         where = f"/operations/{op_id}"
         if op_id not in operations:

@@ -450,6 +450,7 @@ class TaskService:
         """A render context for templates of the observed task's API (`request`: the request
         being answered, for templates that read it)."""
         behaviour = self.behaviours[observation.record.api]
+        body = behaviour.bodies.get(observation.record.scenario)
         if not extra:  # the poll path: positional arguments are the cheapest
             return RenderContext(
                 observation,
@@ -461,6 +462,7 @@ class TaskService:
                 None,
                 behaviour.base_path,
                 request,
+                body,
             )
         return RenderContext(
             observation,
@@ -469,6 +471,7 @@ class TaskService:
             behaviour.templates,
             base_path=behaviour.base_path,
             request=request,
+            task_body=body,
             **extra,
         )
 

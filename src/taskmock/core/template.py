@@ -46,6 +46,7 @@ __all__ = [
     "render",
     "render_path",
     "template_problems",
+    "uses_expression",
     "volatility",
 ]
 
@@ -183,9 +184,11 @@ def volatility(template: Any, templates: Mapping[str, Any]) -> int:
     return max([own, *(volatility(v, templates) for k, v in template.items() if k != "$")])
 
 
-def reads_request(template: Any, templates: Mapping[str, Any]) -> bool:
-    """Whether rendering `template` may read the request being answered (`query`, or `param`
-    of the request), through named templates too."""
+def uses_expression(
+    template: Any, templates: Mapping[str, Any], *names: str, of: str | None = None
+) -> bool:
+    """Whether `template` holds one of the expressions `names` (with `of` set to that value,
+    when given), through named templates too."""
     pending, seen = [template], set()
     while pending:
         node = pending.pop()
@@ -193,13 +196,21 @@ def reads_request(template: Any, templates: Mapping[str, Any]) -> bool:
             pending.extend(node)
         elif isinstance(node, dict):
             kind = node.get("$")
-            if kind == "query" or (kind == "param" and node.get("of") == "request"):
+            if kind in names and (of is None or node.get("of") == of):
                 return True
             if kind == "ref" and str(node.get("name")) not in seen:
                 seen.add(str(node.get("name")))
                 pending.append(templates.get(str(node.get("name"))))
             pending.extend(v for k, v in node.items() if k != "$")
     return False
+
+
+def reads_request(template: Any, templates: Mapping[str, Any]) -> bool:
+    """Whether rendering `template` may read the request being answered (`query`, or `param`
+    of the request), through named templates too."""
+    return uses_expression(template, templates, "query") or uses_expression(
+        template, templates, "param", of="request"
+    )
 
 
 # allow_nan=False: NaN and Infinity are not JSON (input carrying them is refused before storing).

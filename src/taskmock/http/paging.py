@@ -1,9 +1,10 @@
 """Pages of list answers: which slice a request asks for, and the links to its neighbours.
 
-Three styles, told apart by the parameters an operation declares: `limit`/`offset` (Django REST
-framework's LimitOffsetPagination), `page`/`page_size` (1-based) and `page_num`/`page_size`
-(0-based). A request that names no size gets the operation's default page; none may ask for more
-than `MAX_PAGE` items, so a list answer costs what is on its page, not what the store holds.
+Four styles, told apart by the parameters an operation declares: `limit`/`offset` (Django REST
+framework's LimitOffsetPagination), `page`/`page_size` (1-based), `page_num`/`page_size`
+(0-based) and an opaque `cursor` (the mock's cursor is the offset; clients follow the links). A
+request that names no size gets the operation's default page; none may ask for more than
+`MAX_PAGE` items, so a list answer costs what is on its page, not what the store holds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Page:
 
     offset: int
     limit: int
-    style: str  # "offset", "page" (1-based) or "page_num" (0-based)
+    style: str  # "offset", "page" (1-based), "page_num" (0-based) or "cursor"
 
     def links(self, url: str, query: str, total: int) -> dict[str, str | None]:
         """The URLs of the next and previous pages (None at either end), as DRF builds them:
@@ -45,6 +46,12 @@ class Page:
                 if self.offset - self.limit > 0
                 else _with(url, query, limit=self.limit, offset=None),
             }
+        if self.style == "cursor":
+            back = max(self.offset - self.limit, 0)
+            return {
+                "next": _with(url, query, cursor=self.offset + self.limit) if following else None,
+                "previous": None if self.offset <= 0 else _with(url, query, cursor=back or None),
+            }
         first = 1 if self.style == "page" else 0
         number = self.offset // self.limit + first
         name = self.style
@@ -60,6 +67,11 @@ def page_of(values: Mapping[str, Any], declared: Collection[str], default: int) 
     if "limit" in declared or "offset" in declared:
         limit = _positive(values.get("limit"), default)
         return Page(_start(int(values.get("offset") or 0)), limit, "offset")
+    if "cursor" in declared:
+        cursor = str(values.get("cursor") or "0")
+        return Page(
+            _start(int(cursor) if cursor.isdigit() and len(cursor) < 20 else 0), default, "cursor"
+        )
     size = _positive(values.get("page_size"), default)
     if "page" in declared:
         return Page(_start((int(values.get("page") or 1) - 1) * size), size, "page")
