@@ -45,6 +45,7 @@ CREDENTIALS = {  # environment variable = security scheme name (Specmatic's conv
     "kokoonJwt": "eyJhbGci.eyJzdWIi.c2ln",
     "tokenAuth": "Token abc123",
     "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer " (Hailuo, Replicate)
+    "falKey": "Key abc123",  # an apiKey scheme: sent as it is
 }
 OVERLAY = """\
 overlay: 1.0.0

@@ -9,6 +9,7 @@ how time moves differ. Time moves through the fixture's handle or the control pl
 from __future__ import annotations
 
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -44,6 +45,13 @@ class PackMock:
         return f"{self.root_url}/{self.api}"
 
     @property
+    def trust(self) -> ssl.SSLContext | bool:
+        """What an httpx client verifies the mock's certificate with (its CA, over HTTPS)."""
+        if self.ca_bundle is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.ca_bundle))
+
+    @property
     def authority(self) -> str:
         """host:port of the mock."""
         return self.root_url.split("://", 1)[1]
@@ -57,6 +65,7 @@ class Served:
     url: str
     control: httpx.Client
     ca_bundle: Path | None
+    banner: list[str]
 
     def stop(self) -> None:
         self.control.close()
@@ -81,13 +90,14 @@ def served(apis: tuple[str, ...], folder: Path, tls: bool = False) -> Served:
     first = process.stdout.readline()
     found = re.search(r"at (https?://127\.0\.0\.1:\d+)", first)
     assert found, first
-    line = first
-    while not line.startswith("control plane"):
-        line = process.stdout.readline()
-        assert line, "taskmock serve stopped before its banner ended"
+    banner = [first]
+    while not banner[-1].startswith("control plane"):
+        banner.append(process.stdout.readline())
+        assert banner[-1], "taskmock serve stopped before its banner ended"
     url = found.group(1)
-    control = httpx.Client(base_url=url, verify=str(ca) if ca else True, timeout=10)
-    return Served(process, url, control, ca)
+    trust = ssl.create_default_context(cafile=str(ca)) if ca else True
+    control = httpx.Client(base_url=url, verify=trust, timeout=10)
+    return Served(process, url, control, ca, banner)
 
 
 def _from_server(server: Served, api: str) -> PackMock:

@@ -26,6 +26,13 @@ BREAKS = {
         "started_at: { $: entered, states: [succeeded] }",
         "field-rule",
     ),
+    # A failed request without its error_type (vendor-docs: a failure carries error and error_type).
+    "fal": (
+        "failure",
+        "- { states: [failed], value: request_timeout }",
+        "- { states: [failed], value: null }",
+        "field-rule",
+    ),
 }
 
 

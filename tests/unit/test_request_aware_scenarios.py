@@ -218,3 +218,16 @@ def test_the_body_cannot_contain_itself(tmp_path: Path) -> None:
     folder = edited(tmp_path, "    deadline: { $: deadline }", "    deadline: { $: task }")
     with pytest.raises(ScenarioError, match=r"cannot contain \{\$: task\}"):
         Catalog([folder]).behaviour("relay")
+
+
+def test_the_poll_id_is_the_last_path_parameter_only_when_the_others_give_examples(
+    tmp_path: Path,
+) -> None:
+    folder = edited(
+        tmp_path,
+        "    Queue: { name: queue, in: path, required: true, example: main, schema: { type: string } }",
+        "    Queue: { name: queue, in: path, required: true, schema: { type: string } }",
+        "specs/relay.yaml",
+    )
+    problems = validate_spec(load_spec(folder / "specs" / "relay.yaml"))
+    assert any("found: queue (path), job_id (path)" in p.message for p in problems), problems

@@ -78,3 +78,18 @@ def test_a_parameter_that_spans_segments_matches_after_the_narrower_routes() -> 
 def test_an_ordinary_parameter_still_matches_one_segment() -> None:
     assert target("GET", "/api/jobs/7/8/") is None
     assert Route("GET", "/a/{x}", "t").compile().pattern == r"/a/(?P<x>[^/]+)$"
+
+
+def test_a_spanning_parameter_never_takes_a_path_another_route_names() -> None:
+    router = Router(
+        [
+            Route("POST", "/q/{queue}/{route}", "submit", frozenset({"route"})),
+            Route("GET", "/q/{queue}/jobs/{job}", "job"),
+        ]
+    )
+    assert router.match("POST", "/q/main/jobs/7") is None  # the job's URL, not a route name
+    assert router.methods_for("/q/main/jobs/7") == ["GET", "HEAD"]  # so: 405, Allow: GET
+    found = router.match("POST", "/q/main/jobs/7/more")
+    assert found is not None
+    assert found.params["route"] == "jobs/7/more"
+    assert router.methods_for("/q/main/stills/hd") == ["POST"]

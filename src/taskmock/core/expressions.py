@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from taskmock.core.registry import Option
 from taskmock.core.rendering import (
@@ -143,6 +144,11 @@ def _param_holds(t: Mapping[str, Any], templates: Mapping[str, Any]) -> int:
         "task (default): the create request's; request: this request's.",
         {"enum": ["task", "request"]},
     ),
+    Option(
+        "as",
+        "text (default: decoded) or path (percent-encoded again, `/` kept: for a URL).",
+        {"enum": ["text", "path"]},
+    ),
     _ELSE,
     holds=_param_holds,
 )
@@ -152,7 +158,9 @@ def _param(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     else:
         params = ctx.record.params
     value = params.get(t["name"])
-    return render(t.get("else"), ctx) if value is None else value
+    if value is None:
+        return render(t.get("else"), ctx)
+    return quote(value, safe="/") if t.get("as") == "path" else value
 
 
 @expression(

@@ -14,7 +14,7 @@ Read from standard OpenAPI and a few `x-` extensions (each documented in specs/R
 
 The credential's header and form come from `security` and `components.securitySchemes`; the id
 a poll takes (and the shape of an id no task has) from its one required path or query parameter
-(other path parameters give an `example`);
+(or its last path parameter, when the others give an example);
 the lifecycle from the schema its 2xx answer references. `read_contract` returns what it could read
 and every problem (pointer, message), so `taskmock specs validate` reports them like the others.
 """
@@ -228,16 +228,21 @@ def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdPar
         for p in _parameters(spec, operation)
         if p.get("in") == "path" or (p.get("in") == "query" and p.get("required"))
     ]
-    if len(candidates) > 1:  # the others (a model's name) give an example, which fills them
+    if len(candidates) > 1 and all(p["in"] == "path" for p in candidates):
+        # The id is the last path parameter; the others (a model's name) give an example, which
+        # fills them when the checks address a task.
+        order = re.findall(r"\{([^}/]+)\}", operation.path)
+        last = max(candidates, key=lambda p: order.index(p["name"]) if p["name"] in order else -1)
         examples = spec.path_examples(operation)
-        candidates = [p for p in candidates if p["name"] not in examples or p["in"] != "path"]
+        if all(p is last or p["name"] in examples for p in candidates):
+            candidates = [last]
     if len(candidates) != 1:
         found = ", ".join(f"{p['name']} ({p['in']})" for p in candidates) or "none"
         problems.append(
             (
                 f"{operation.pointer}/parameters",
-                "a poll operation takes the task id as its one required path or query parameter "
-                f"(other path parameters give an `example`); found: {found}",
+                "a poll operation takes the task id as its one required path or query parameter, "
+                f"or as its last path parameter when the others give an example; found: {found}",
             )
         )
         return None

@@ -106,18 +106,16 @@ class Spec:
         return node
 
     def path_examples(self, operation: Operation) -> dict[str, str]:
-        """The path parameters of an operation that give an `example` (on the parameter or its
-        schema), with it: what fills a path template beside the id."""
+        """The path parameters of an operation that give an example (its `example`, the first of
+        its `examples`, or its schema's `example`), with it: what fills a path template beside
+        the id."""
         item = (self.document.get("paths") or {}).get(operation.path) or {}
         found: dict[str, str] = {}
         for raw in (*item.get("parameters", []), *operation.raw.get("parameters", [])):
             parameter = self.resolve(raw)
             if not isinstance(parameter, dict) or parameter.get("in") != "path":
                 continue
-            schema = self.resolve(parameter.get("schema")) or {}
-            example = parameter.get(
-                "example", schema.get("example") if isinstance(schema, dict) else None
-            )
+            example = _example_of(self, parameter)
             if isinstance(example, str | int) and not isinstance(example, bool):
                 found[str(parameter.get("name"))] = str(example)
         return found
@@ -235,3 +233,14 @@ def load_api(name: str) -> Spec:
     from taskmock.core.catalog import bundled_catalog
 
     return bundled_catalog().spec(name)
+
+
+def _example_of(spec: Spec, parameter: dict[str, Any]) -> Any:
+    if "example" in parameter:
+        return parameter["example"]
+    for example in (parameter.get("examples") or {}).values():
+        example = spec.resolve(example)
+        if isinstance(example, dict) and "value" in example:
+            return example["value"]
+    schema = spec.resolve(parameter.get("schema"))
+    return schema.get("example") if isinstance(schema, dict) else None

@@ -110,11 +110,19 @@ class Router(Generic[T]):
             if route.method == method:
                 found = pattern.match(path)
                 if found:
+                    if route.spanning and self._named_elsewhere(path):
+                        return None
                     params = {
                         k: unquote(v) if "%" in v else v for k, v in found.groupdict().items()
                     }
                     return Match(route, MappingProxyType(params))
         return None
+
+    def _named_elsewhere(self, path: str) -> bool:
+        """Whether a route with no spanning parameter names this path (for any method): then a
+        parameter that spans segments does not take it (`POST …/requests/{id}` is no model
+        path), and the answer is 405 with the methods that route allows."""
+        return any(not route.spanning and pattern.match(path) for pattern, route in self._templated)
 
     def methods_for(self, path: str) -> list[str]:
         """The methods some route accepts at this path (for a 405 answer and its Allow header)."""
@@ -122,7 +130,10 @@ class Router(Generic[T]):
         if path in self._literal_paths:
             methods = {method for method, template in self._literal if template == path}
         else:
-            methods = {route.method for pattern, route in self._templated if pattern.match(path)}
+            matching = [route for pattern, route in self._templated if pattern.match(path)]
+            if any(not route.spanning for route in matching):  # see `_named_elsewhere`
+                matching = [route for route in matching if not route.spanning]
+            methods = {route.method for route in matching}
         if "GET" in methods:
             methods.add("HEAD")
         return sorted(methods)

@@ -57,9 +57,10 @@ class VendorRoute:
     parameters: tuple[ParameterRule, ...] = ()
 
     @cached_property
-    def documents_400(self) -> bool:
-        """Whether the spec lets this operation answer 400 (else bad query values are ignored)."""
-        return "400" in self.operation.operation.raw.get("responses", {})
+    def refuses_bad_input(self) -> bool:
+        """Whether the spec lets this operation refuse its input (400 or 422); else bad query
+        values are ignored, as DRF's paginators ignore a bad `offset`."""
+        return not {"400", "422"}.isdisjoint(self.operation.operation.raw.get("responses", {}))
 
     @cached_property
     def param(self) -> str:
@@ -146,7 +147,10 @@ class VendorSurface:
             return self._throttled(route, fault.retry_after)
         try:
             values = read_parameters(
-                route.parameters, request, match.params, drop_invalid_query=not route.documents_400
+                route.parameters,
+                request,
+                match.params,
+                drop_invalid_query=not route.refuses_bad_input,
             )
         except ParameterError as exc:
             # A path that does not fit the spec's type is no resource (DRF's <int:id> answers 404).
