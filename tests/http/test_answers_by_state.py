@@ -213,7 +213,25 @@ def test_a_cancel_before_the_deadline_wins(relay: LiveMock) -> None:
 def test_a_malformed_deadline_is_refused_and_creates_nothing(relay: LiveMock) -> None:
     headers = {**KEY, "stop-after": "soon"}
     reply = relay.request("POST", "/relay/queues/main/stills", SCENE, headers)
-    assert reply.status == 400
+    assert reply.status == 422
     assert reply.headers["content-type"] == "application/problem+json"
     assert "Stop-After" in reply.json()["detail"]
     assert list(relay.app.tasks.store.all("relay")) == []
+
+
+def test_query_values_are_checked_where_the_spec_documents_a_refusal(relay: LiveMock) -> None:
+    # submit_job documents 422: a bad value is refused; get_job documents none: it is ignored.
+    refused = relay.request("POST", "/relay/queues/main/stills?copies=none", SCENE, KEY)
+    assert refused.status == 422
+    assert "copies" in refused.json()["detail"]
+    job = submit(relay)
+    ignored = relay.request("GET", f"/relay/queues/main/jobs/{job['job_id']}?notes=2", headers=KEY)
+    assert ignored.status == 202
+
+
+def test_a_post_to_a_jobs_url_is_no_route_name(relay: LiveMock) -> None:
+    job = submit(relay)
+    reply = relay.request("POST", f"/relay/queues/main/jobs/{job['job_id']}", SCENE, KEY)
+    assert reply.status == 405
+    assert reply.headers["allow"] == "GET, HEAD"
+    assert len(list(relay.app.tasks.store.all("relay"))) == 1
