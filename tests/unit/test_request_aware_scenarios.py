@@ -95,9 +95,12 @@ def test_a_multi_segment_mark_belongs_on_a_path_parameter(tmp_path: Path) -> Non
 
 
 def test_the_checks_fill_other_path_parameters_from_their_examples() -> None:
+    from taskmock.checks.create import describe_create
+
     contract = Contract.from_spec(load_spec(RELAY / "specs" / "relay.yaml"))
     assert contract.task_id.name == "job_id"
     assert contract.path_for("abc") == "/queues/main/jobs/abc"
+    assert "POST /queues/main/stills/hd " in describe_create(contract)  # check --create
 
 
 def test_a_poll_path_names_the_tasks_own_parameters() -> None:

@@ -146,13 +146,19 @@ class Contract:
     def path_for(self, task_id: Any) -> str:
         """The request path (with query) that reads `task_id` through the poll operation."""
         value = quote(str(task_id), safe="")
-        path = self.poll.path
-        for name, example in self.spec.path_examples(self.poll).items():
-            if name != self.task_id.name:  # the other path parameters: their examples
-                path = path.replace("{" + name + "}", quote(example, safe="/"))
+        path = self.filled_path(self.poll, but=self.task_id.name)
         if self.task_id.location == "query":
             return f"{path}?{quote(self.task_id.name, safe='')}={value}"
         return path.replace("{" + self.task_id.name + "}", value)
+
+    def filled_path(self, operation: Operation, but: str | None = None) -> str:
+        """The operation's path with its path parameters (but `but`) filled from the spec's
+        examples (a model's owner and name), percent-encoded."""
+        path = operation.path
+        for name, example in self.spec.path_examples(operation).items():
+            if name != but:
+                path = path.replace("{" + name + "}", quote(example, safe="/"))
+        return path
 
     def unknown_id(self) -> str:
         """An id no task has, shaped by the id parameter's schema (so it passes input checks)."""

@@ -395,7 +395,7 @@ class TaskService:
                 pass
         if entry[3] is not None:
             return entry[3]
-        return compiled.render_json(self.context(observation, base_url, request), entry[2])
+        return compiled.render_json(self._body_context(observation, base_url, request), entry[2])
 
     def _remember(
         self,
@@ -408,7 +408,7 @@ class TaskService:
     ) -> tuple[TaskRecord, int, list[str | None], str | None, int]:
         """Encode a task's fragments for its current step and keep them (LRU, bounded in entries
         and in bytes)."""
-        ctx = self.context(observation, base_url)
+        ctx = self._body_context(observation, base_url)
         fragments = compiled.step_fragments(ctx)
         whole = None if compiled.instant else compiled.render_json(ctx, fragments)
         size = sum(len(f) for f in fragments if f is not None) + len(whole or "")
@@ -435,7 +435,7 @@ class TaskService:
         """The poll body of an observed task."""
         behaviour = self.behaviours[observation.record.api]
         template = behaviour.task_body(behaviour.scenarios[observation.record.scenario])
-        body = render(template, self.context(observation, base_url, request))
+        body = render(template, self._body_context(observation, base_url, request))
         if observation.record.fields and isinstance(body, dict):
             body.update(observation.record.fields)
         return body
@@ -450,20 +450,6 @@ class TaskService:
         """A render context for templates of the observed task's API (`request`: the request
         being answered, for templates that read it)."""
         behaviour = self.behaviours[observation.record.api]
-        body = behaviour.bodies.get(observation.record.scenario)
-        if not extra:  # the poll path: positional arguments are the cheapest
-            return RenderContext(
-                observation,
-                behaviour.time_format,
-                base_url,
-                behaviour.templates,
-                None,
-                None,
-                None,
-                behaviour.base_path,
-                request,
-                body,
-            )
         return RenderContext(
             observation,
             behaviour.time_format,
@@ -471,8 +457,26 @@ class TaskService:
             behaviour.templates,
             base_path=behaviour.base_path,
             request=request,
-            task_body=body,
+            task_body=behaviour.bodies.get(observation.record.scenario),
             **extra,
+        )
+
+    def _body_context(
+        self, observation: Observation, base_url: str, request: RequestFacts | None = None
+    ) -> RenderContext:
+        """The context the task's body renders in: the poll path (positional arguments are the
+        cheapest; the body cannot hold `{$: task}`, so it needs no body of its own)."""
+        behaviour = self.behaviours[observation.record.api]
+        return RenderContext(
+            observation,
+            behaviour.time_format,
+            base_url,
+            behaviour.templates,
+            None,
+            None,
+            None,
+            behaviour.base_path,
+            request,
         )
 
     def ephemeral(self, api: str, task_id: Any, owner: str | None) -> Observation:

@@ -82,6 +82,11 @@ class VendorRoute:
         return any(reads_request(t, behaviour.templates) for t in templates)
 
     @cached_property
+    def answers_own_way(self) -> bool:
+        """Whether a poll answers other than its task's body with 200 (`answers`, `response`)."""
+        return bool(self.operation.answers) or getattr(self.operation, "response", None) is not None
+
+    @cached_property
     def parameter_names(self) -> frozenset[str]:
         """The names of the declared path and query parameters."""
         return frozenset(rule.name for rule in self.parameters)
@@ -231,11 +236,11 @@ class VendorSurface:
         )
         if record is None:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
-        op = cast(Poll, route.operation)
         facts = RequestFacts(params, request.query_string) if route.reads_request else None
-        if op.answers or op.response is not None:
+        if route.answers_own_way:
             observation = observe(record, self.tasks.clock.now())
-            return self._about_task(request, route, params, observation, op.response, facts)
+            response_template = cast(Poll, route.operation).response
+            return self._about_task(request, route, params, observation, response_template, facts)
         body = self.tasks.poll_json(record, request.base_url, facts).encode()
         response = Response(200, body, [("content-type", JSON)])
         return Outcome(
