@@ -54,13 +54,13 @@ def edited(tmp_path: Path, old: str, new: str, file: str = "mocks/relay.yaml") -
         (
             'template: "{api_url}/queues/{queue}/jobs/{id}"',
             'template: "{api_url}/queues/{queu}/jobs/{id}"',
-            "/templates/job/status_url/template",
+            "/body/status_url/template",
             "no value {queu}; did you mean 'queue'?",
         ),
         (
             "values: { queue: { $: param, name: queue, else: main } }",
             "values: { id: { $: param, name: queue, else: main } }",
-            "/templates/job/status_url/values/id",
+            "/body/status_url/values/id",
             "{id} is already given",
         ),
         (
@@ -218,7 +218,7 @@ def test_task_renders_the_poll_body_with_its_overrides() -> None:
 
 
 def test_the_body_cannot_contain_itself(tmp_path: Path) -> None:
-    folder = edited(tmp_path, "    deadline: { $: deadline }", "    deadline: { $: task }")
+    folder = edited(tmp_path, "  deadline: { $: deadline }", "  deadline: { $: task }")
     with pytest.raises(ScenarioError, match=r"cannot contain \{\$: task\}"):
         Catalog([folder]).behaviour("relay")
 
