@@ -144,6 +144,10 @@ def test_seconds_and_holds() -> None:
     assert hold.seconds_asked("wait=500") == 60.0
     assert hold.seconds_asked("respond-async") is None
     assert hold.seconds_asked(None) is None
+    loose = Hold("X-Wait", re.compile(r"(?P<seconds>\S+)"), 10.0, 30.0)
+    assert loose.seconds_asked("soon") == 10.0  # the group took no number: the default
+    assert loose.seconds_asked("inf") == 10.0
+    assert loose.seconds_asked("-5") == 10.0
 
 
 def test_a_deadline_is_a_forced_step_planned_at_creation() -> None:

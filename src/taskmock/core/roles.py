@@ -122,7 +122,11 @@ class Hold:
         if found is None:
             return None
         number = found.groupdict().get("seconds")
-        return min(float(number) if number else self.seconds, self.most)
+        try:
+            seconds = float(number) if number else self.seconds
+        except ValueError:  # a pattern whose group takes more than a number
+            seconds = self.seconds
+        return min(seconds, self.most) if math.isfinite(seconds) and seconds >= 0 else self.seconds
 
 
 #: The furthest a deadline may lie, in seconds (about 300 years): past the last timestamp.
