@@ -86,17 +86,22 @@ def served(apis: tuple[str, ...], folder: Path, tls: bool = False) -> Served:
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    found = re.search(r"at (https?://127\.0\.0\.1:\d+)", first)
-    assert found, first
-    banner = [first]
-    while not banner[-1].startswith("control plane"):
-        banner.append(process.stdout.readline())
-        assert banner[-1], "taskmock serve stopped before its banner ended"
-    url = found.group(1)
-    trust = ssl.create_default_context(cafile=str(ca)) if ca else True
-    control = httpx.Client(base_url=url, verify=trust, timeout=10)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        found = re.search(r"at (https?://127\.0\.0\.1:\d+)", first)
+        assert found, first
+        banner = [first]
+        while not banner[-1].startswith("control plane"):
+            banner.append(process.stdout.readline())
+            assert banner[-1], "taskmock serve stopped before its banner ended"
+        url = found.group(1)
+        trust = ssl.create_default_context(cafile=str(ca)) if ca else True
+        control = httpx.Client(base_url=url, verify=trust, timeout=10)
+    except BaseException:  # never leave the server running
+        process.terminate()
+        process.communicate(timeout=15)
+        raise
     return Served(process, url, control, ca, banner)
 
 
