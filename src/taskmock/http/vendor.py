@@ -11,9 +11,11 @@ from typing import Any, cast
 
 from taskmock.core.engine import TaskRecord, observe
 from taskmock.core.roles import (
+    Cancel,
     Catalog,
     Collect,
     Create,
+    Delete,
     Fetch,
     Find,
     Forget,
@@ -98,6 +100,7 @@ class VendorSurface:
             "poll": self._poll,
             "list": self._list,
             "cancel": self._cancel,
+            "delete": self._delete,
             "static": self._static,
             "upload": self._upload,
             "fetch": self._fetch,
@@ -186,14 +189,41 @@ class VendorSurface:
     def _cancel(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
     ) -> Outcome:
-        task_id = values.get(route.param)
+        op = cast(Cancel, route.operation)
+        api, task_id = route.behaviour.api, values.get(route.param)
         try:
-            record = self.admin.cancel(route.behaviour.api, task_id, owner)
+            record = self.admin.task(api, task_id, owner)
+            if op.finished != "conflict" and self.admin.terminal(record):
+                outcome = self._task_answer(request, route, record, op.response)
+                if op.finished == "delete":
+                    self.admin.delete(api, task_id, owner)
+                return outcome
+            record = self.admin.cancel(api, task_id, owner)
         except NoSuchTask:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
             return self._error(route, "conflict", str(exc), task_id=str(task_id))
-        return self._empty(route, str(record.id))
+        return self._task_answer(request, route, record, op.response)
+
+    def _delete(
+        self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
+    ) -> Outcome:
+        api, task_id = route.behaviour.api, values.get(route.param)
+        try:
+            record = self.admin.task(api, task_id, owner)
+        except NoSuchTask:
+            return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
+        outcome = self._task_answer(request, route, record, cast(Delete, route.operation).response)
+        self.admin.delete(api, task_id, owner)
+        return outcome
+
+    def _task_answer(
+        self, request: Request, route: VendorRoute, record: TaskRecord, template: Any
+    ) -> Outcome:
+        """The operation's status with `template` rendered for the task now, or no body."""
+        if template is None:
+            return self._empty(route, str(record.id))
+        return self._render_for(request, route, record, template)
 
     def _static(
         self, request: Request, route: VendorRoute, values: dict[str, Any], owner: str
@@ -254,7 +284,7 @@ class VendorSurface:
         terminal = route.behaviour.lifecycle.terminal
         now = self.tasks.clock.now()
         for record in self.tasks.users(route.behaviour.api, field_name, resource_id):
-            if record.owner in (None, owner) and observe(record, now).state not in terminal:
+            if self.tasks.sees(owner, record) and observe(record, now).state not in terminal:
                 return record.id
         return None
 
