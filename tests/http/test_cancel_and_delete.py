@@ -91,8 +91,8 @@ def test_a_cancel_of_a_finished_task_is_a_conflict_by_default(mock: LiveMock) ->
     mock.clock.advance(60)
     reply = mock.request("POST", f"/printshop/v1/prints/{task_id}/cancel", headers=ALICE)
     assert reply.status == 409
-    assert "printed" in reply.json()["message"]
-    assert poll(mock, task_id).json()["status"] == "printed"
+    assert "completed" in reply.json()["message"]
+    assert poll(mock, task_id).json()["status"] == "completed"
 
 
 def test_finished_answer_answers_a_finished_task_unchanged(tmp_path: Path) -> None:
