@@ -26,6 +26,7 @@ from taskmock.checks.lifecycle import lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
 from taskmock.core.lifecycle import rule_atoms
 from taskmock.core.scenario import Behaviour, load_behaviour_file
 from taskmock.core.validation import validate_file
@@ -85,9 +86,13 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     step, then halfway through it; every answer must conform to the spec. Returns the states
     the polls saw, in order."""
     auth = {behaviour.auth.header: behaviour.auth.example, "x-taskmock-scenario": scenario}
+    auth.update(required_headers(behaviour.spec, behaviour.poll.operation))  # a version header
     create = next(op for op in behaviour.operations.values() if op.role == "create")
     reply = live.request(
-        create.operation.method, behaviour.base_path + create.operation.path, create.example, auth
+        create.operation.method,
+        behaviour.base_path + create.operation.path,
+        create.example,
+        {**auth, **required_headers(behaviour.spec, create.operation)},
     )
     assert reply.status == create.status, reply.body
     _conforms(behaviour, create.operation, reply)

@@ -18,8 +18,9 @@ from taskmock.http.app import MockApp, MockConfig
 from tests.support import LiveMock, Reply, start_live_mock
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalogs" / "printshop"
-ALICE = {"Authorization": "Bearer ps_alice"}
-BOB = {"Authorization": "Bearer ps_bob"}
+VERSION = {"Printshop-Version": "2025-01-01"}
+ALICE = {"Authorization": "Bearer ps_alice", **VERSION}
+BOB = {"Authorization": "Bearer ps_bob", **VERSION}
 DELETE_LINE = "  delete_print: { role: cancel, param: print_id, status: 204, finished: delete }"
 
 

@@ -65,7 +65,7 @@ class VendorRoute:
     @cached_property
     def parameter_names(self) -> frozenset[str]:
         """The names of the declared path and query parameters."""
-        return frozenset(rule.name for rule in self.parameters)
+        return frozenset(rule.name for rule in self.parameters if rule.location != "header")
 
 
 @dataclass
