@@ -151,6 +151,11 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
             behaviour.lifecycle.label(step["state"]) for step in behaviour.scenario(None).path
         )
         lines.append(f"# {api}: {path}")
+        settings = "  ".join(s.line(base, behaviour.base_path) for s in behaviour.sdk)
+        lines.append(
+            f"#   base URL {base}{behaviour.base_path}" + (f"  SDK: {settings}" if settings else "")
+        )
+        lines += [f"#   ({s.note})" for s in behaviour.sdk if s.note]
         create = next(
             (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
             None,

@@ -32,6 +32,7 @@ __all__ = [
     "Behaviour",
     "ErrorAnswer",
     "Scenario",
+    "SdkSetting",
     "load_behaviour",
     "load_behaviour_file",
 ]
@@ -166,6 +167,7 @@ class Behaviour:
     scenarios: Mapping[str, Scenario]
     default_scenario: str
     root: bool = True  # also served at the spec's own paths, not only under /<api>
+    sdk: tuple[SdkSetting, ...] = ()
 
     @cached_property
     def base_path(self) -> str:
@@ -215,6 +217,29 @@ class Behaviour:
         if not scenario.fields:
             return self.body
         return {**self.body, **scenario.fields}
+
+
+@dataclass(frozen=True)
+class SdkSetting:
+    """An environment variable (or setting) that points the vendor's SDK at the mock."""
+
+    env: str
+    value: str  # with {api_url}, {base_url}, {authority}, {base_path}
+    note: str = ""
+
+    def line(self, base_url: str, base_path: str) -> str:
+        """`NAME=value` for a mock at `base_url` (scheme://host:port)."""
+        authority = base_url.split("://", 1)[-1]
+        value = self.value.format(
+            api_url=base_url + base_path,
+            base_url=base_url,
+            authority=authority,
+            base_path=base_path,
+        )
+        return f"{self.env}={value}"
+
+
+_SDK_PLACEHOLDERS = ("api_url", "base_url", "authority", "base_path")
 
 
 @cache
@@ -347,6 +372,15 @@ def _semantic_problems(
             scenario.get("fields", {}), templates, f"/scenarios/{name}/fields"
         ):
             yield source.problem(pointer, message)
+    for index, setting in enumerate(data.get("sdk", [])):
+        try:
+            SdkSetting(setting["env"], setting["value"]).line("http://h:1", "/x")
+        except (KeyError, IndexError, ValueError) as exc:
+            yield source.problem(
+                f"/sdk/{index}/value",
+                f"placeholders are {', '.join('{' + n + '}' for n in _SDK_PLACEHOLDERS)} "
+                f"(not {exc})",
+            )
     for index, (_prefix, pattern) in enumerate(
         (c["prefix"], c["pattern"]) for c in data["auth"]["credentials"]
     ):
@@ -428,4 +462,8 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         scenarios=scenarios,
         default_scenario=default,
         root=bool(data.get("root", True)),
+        sdk=tuple(
+            SdkSetting(str(e["env"]), str(e["value"]), str(e.get("note", "")))
+            for e in data.get("sdk", [])
+        ),
     )
