@@ -76,7 +76,9 @@ def serve() -> Iterator[Callable[[MockApp], LiveMock]]:
 def check(live: LiveMock, api: str, scenario: str = "success", **options: Any) -> CheckRun:
     record = live.app.tasks.create(api, scenario)
     clock = live.clock
-    target = HttpTarget(live.base_url, max_requests=500, sleep=clock.advance)
+    # Where the API's paths start: the root, or /<api> for an API served under its prefix only.
+    base_url = live.base_url + load_behaviour(api).base_path
+    target = HttpTarget(base_url, max_requests=500, sleep=clock.advance)
     return run_checks(
         load_api(api),
         target,
@@ -262,7 +264,7 @@ def test_kokoon_status_codes_are_only_warnings(serve: Callable[[MockApp], LiveMo
 
 
 # Three probes, an unknown id, schema and lifecycle; a fourth probe where a prefix is documented.
-CHECKS_RUN = {"kokoon": 5, "tensorpix": 6, "hailuo": 6}
+CHECKS_RUN = {"kokoon": 5, "tensorpix": 6, "hailuo": 6, "runway": 6, "luma": 6}
 SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
 
 

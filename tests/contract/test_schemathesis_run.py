@@ -16,23 +16,26 @@ from pathlib import Path
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
 from tests.conftest import REPO_ROOT
 from tests.support import LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 
+RUNWAY_KEY = "key_" + "0123456789abcdef" * 8
 TOKENS = {
     "tensorpix": "Token abc123",
     "hailuo": "Bearer sk-test",
     "kokoon": "eyJhbGci.eyJzdWIi.c2ln",
+    "runway": f"Bearer {RUNWAY_KEY}",
     "control": "",
 }
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln"})
+    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln", RUNWAY_KEY})
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare))
     yield live
     live.stop()
@@ -49,7 +52,7 @@ def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Pat
         "run",
         f"{server.base_url}/__taskmock/openapi.json" if api == "control" else str(spec_path(api)),
         "--url",
-        server.base_url,
+        server.base_url + ("" if api == "control" else load_behaviour(api).base_path),
         "--max-examples",
         "15",
         "--generation-deterministic",

@@ -11,6 +11,8 @@ with its reason (specs/README.md tells the same):
 - an overlay keeps one of TensorPix's two security schemes: both use the Authorization header, and
   Specmatic then refuses every example ("must be prefixed with Bearer") and runs each example once
   per scheme, so a repeated DELETE gets the documented 409/404;
+- an API served under its prefix only is read from a copy whose paths carry the prefix and whose
+  security schemes are named after the API (one base URL; two APIs may name a scheme alike);
 - a filter keeps TensorPix's job creates to JSON bodies: Specmatic sends an array in a form or
   multipart field as JSON text (`ml_models=[44]`), which DRF refuses, and bounds no multipart
   combinations.
@@ -30,10 +32,12 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+import yaml
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
-from tests.support import LiveMock, spec_path, start_live_mock
+from tests.support import API_NAMES, LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow
 
@@ -73,10 +77,43 @@ def _specmatic_jar() -> Path:
     return Path(found.origin).parent / "core" / "specmatic.jar"
 
 
+def _prefixed(api: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Where Specmatic reads an API's spec, and the credentials it needs. An API served under its
+    prefix only (`root: false`) is read from a copy whose paths carry the prefix (one base URL
+    serves every spec) and whose security schemes are named `<api>_<scheme>` (two APIs' schemes
+    may share a name, e.g. `bearerAuth`, with different keys); the credential is the scenario
+    file's example (bare for an http scheme: Specmatic adds the `Bearer `)."""
+    behaviour = load_behaviour(api)
+    if not behaviour.base_path:
+        return spec_path(api), {}
+    document = yaml.safe_load(spec_path(api).read_text(encoding="utf-8"))
+    document["paths"] = {behaviour.base_path + p: item for p, item in document["paths"].items()}
+    schemes = document["components"]["securitySchemes"]
+    names = {name: f"{api}_{name}" for name in schemes}
+    document["components"]["securitySchemes"] = {names[k]: v for k, v in schemes.items()}
+    for node in [document, *(op for item in document["paths"].values() for op in item.values())]:
+        if isinstance(node, dict) and "security" in node:
+            node["security"] = [{names[k]: v for k, v in alt.items()} for alt in node["security"]]
+    credentials = {
+        names[name]: behaviour.auth.token(behaviour.auth.example)
+        if scheme.get("type") == "http"
+        else behaviour.auth.example
+        for name, scheme in schemes.items()
+    }
+    path = folder / f"{api}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path, credentials
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset(value.split()[-1] for value in CREDENTIALS.values())
-    live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare, example_tasks=True))
+    bare = {value.split()[-1] for value in CREDENTIALS.values()}
+    for api in API_NAMES:
+        auth = load_behaviour(api).auth
+        bare.add(auth.token(auth.example))
+    live = start_live_mock(
+        MockConfig(clock=ManualClock(), tokens=frozenset(bare), example_tasks=True)
+    )
     yield live
     live.stop()
 
@@ -90,10 +127,15 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    specs = [str(spec_path(api)) for api in ("kokoon", "tensorpix", "hailuo")] + [str(control)]
+    specs, credentials = [], dict(CREDENTIALS)
+    for api in API_NAMES:
+        path, more = _prefixed(api, tmp_path)
+        specs.append(str(path))
+        credentials.update(more)
+    specs.append(str(control))
     env = {
         **os.environ,
-        **CREDENTIALS,
+        **credentials,
         "SPECMATIC_DISABLE_TELEMETRY": "true",
         "MAX_TEST_REQUEST_COMBINATIONS": "8",
     }

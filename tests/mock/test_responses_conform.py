@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from taskmock.checks.schema import response_violations
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request, Response
@@ -18,6 +19,17 @@ from tests.support import API_NAMES
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
 SCENARIOS = [(api, name) for api, b in BEHAVIOURS.items() for name in b.scenarios]
+
+
+def _headers(api: str, operation: Any, **more: str) -> dict[str, str]:
+    """The credential, the operation's required headers (a version header), and `more`."""
+    behaviour = BEHAVIOURS[api]
+    required = required_headers(behaviour.spec, operation)
+    return {
+        "authorization": behaviour.auth.example,
+        **{name.lower(): value for name, value in required.items()},
+        **more,
+    }
 
 
 def _call(
@@ -49,14 +61,14 @@ def test_every_poll_in_every_state_conforms(
     api, scenario = case
     behaviour = BEHAVIOURS[api]
     app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), seed=seed, example_tasks=False))
-    headers = {"authorization": behaviour.auth.example}
+    at = behaviour.base_path  # where the API's paths start: the root, or /<api>
     create = next(op for op in behaviour.operations.values() if op.role == "create" and op.example)
     if vendor_create:
         created = _call(
             app,
             "POST",
-            create.operation.path,
-            {**headers, "x-taskmock-scenario": scenario},
+            at + create.operation.path,
+            _headers(api, create.operation, **{"x-taskmock-scenario": scenario}),
             create.example,
         )
         _assert_conforms(api, create.operation.operation_id, created)
@@ -70,7 +82,7 @@ def test_every_poll_in_every_state_conforms(
     for step in [0.0, *steps, 10_000.0]:
         clock.advance(step)
         for poll in polls:
-            reply = _call(app, "GET", poll.path_for(record.id), headers)
+            reply = _call(app, "GET", at + poll.path_for(record.id), _headers(api, poll.operation))
             _assert_conforms(api, poll.operation.operation_id, reply)
             # The body shows the state the task is in, as the spec's lifecycle reads states
             # (a status value, or a state's `when` over several fields).
@@ -82,7 +94,7 @@ def test_every_poll_in_every_state_conforms(
             _assert_conforms(
                 api,
                 listing.operation.operation_id,
-                _call(app, "GET", listing.operation.path, headers),
+                _call(app, "GET", at + listing.operation.path, _headers(api, listing.operation)),
             )
 
 
@@ -102,21 +114,30 @@ def test_forced_fail_and_cancel_conform(case: tuple[str, str], at: float) -> Non
     _assert_conforms(
         api,
         poll.operation.operation_id,
-        _call(app, "GET", poll.path_for(record.id), {"authorization": behaviour.auth.example}),
+        _call(
+            app,
+            "GET",
+            behaviour.base_path + poll.path_for(record.id),
+            _headers(api, poll.operation),
+        ),
     )
 
 
 def test_static_and_upload_operations_conform() -> None:
     for api, behaviour in BEHAVIOURS.items():
         app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
-        headers = {"authorization": behaviour.auth.example}
         for op in behaviour.operations.values():
             if op.role != "static" or op.validate_request or "{" in op.operation.path:
                 continue
             _assert_conforms(
                 api,
                 op.operation.operation_id,
-                _call(app, op.operation.method, op.operation.path, headers),
+                _call(
+                    app,
+                    op.operation.method,
+                    behaviour.base_path + op.operation.path,
+                    _headers(api, op.operation),
+                ),
             )
 
 
@@ -128,14 +149,14 @@ def test_same_seed_same_ids_and_bodies() -> None:
             record = app.tasks.create(api)
             poll = next(op for op in behaviour.operations.values() if op.role == "poll")
             for _ in range(5):
-                out.append(
-                    _call(
-                        app,
-                        "GET",
-                        poll.path_for(record.id),
-                        {"authorization": behaviour.auth.example},
-                    ).body
+                answer = _call(
+                    app,
+                    "GET",
+                    behaviour.base_path + poll.path_for(record.id),
+                    _headers(api, poll.operation),
                 )
+                assert answer.status == 200, (api, answer.body)
+                out.append(answer.body)
                 app.tasks.clock.advance(17)  # type: ignore[attr-defined]
         return out
 

@@ -28,7 +28,7 @@ def test_every_operation_and_schema_states_its_source(name: str) -> None:
     for op in spec.operations():
         assert op.raw.get("x-source") in {"seed", "vendor-docs", "inferred"}, op.operation_id
     for component in spec.lifecycles:
-        assert spec.schemas[component]["x-source"] == "seed"
+        assert spec.schemas[component]["x-source"] in {"seed", "vendor-docs"}
 
 
 def _seed_json(text: str) -> object:
