@@ -83,6 +83,7 @@ class RenderContext:
     total: int | None = None  # list responses: all matching tasks, when items is one page
     links: Mapping[str, str | None] | None = None  # list responses: next and previous page URLs
     base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
+    page: Any = None  # list responses: the page asked for (its `offset` and `limit`)
 
     @property
     def record(self) -> Any:

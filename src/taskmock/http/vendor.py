@@ -368,7 +368,7 @@ class VendorSurface:
         stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
         links = page.links(request.base_url + request.path, request.query_string, total)
         context = self.tasks.context(
-            stand_in, request.base_url, items=items, total=total, links=links
+            stand_in, request.base_url, items=items, total=total, links=links, page=page
         )
         op = cast(Listing | Catalog | Collect, route.operation)
         return self._answer(route, op.status, render(op.response, context))
