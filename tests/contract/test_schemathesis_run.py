@@ -29,13 +29,14 @@ TOKENS = {
     "hailuo": "Bearer sk-test",
     "kokoon": "eyJhbGci.eyJzdWIi.c2ln",
     "runway": f"Bearer {RUNWAY_KEY}",
+    "luma": "Bearer luma-key",
     "control": "",
 }
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln", RUNWAY_KEY})
+    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln", RUNWAY_KEY, "luma-key"})
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare))
     yield live
     live.stop()
