@@ -26,6 +26,8 @@ from taskmock.checks.lifecycle import lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.cli.main import main
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
+from taskmock.core.lifecycle import rule_atoms
 from taskmock.core.scenario import Behaviour, load_behaviour_file
 from taskmock.core.validation import validate_file
 from taskmock.http.app import MockApp, MockConfig
@@ -84,9 +86,13 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
     step, then halfway through it; every answer must conform to the spec. Returns the states
     the polls saw, in order."""
     auth = {behaviour.auth.header: behaviour.auth.example, "x-taskmock-scenario": scenario}
+    auth.update(required_headers(behaviour.spec, behaviour.poll.operation))  # a version header
     create = next(op for op in behaviour.operations.values() if op.role == "create")
     reply = live.request(
-        create.operation.method, behaviour.base_path + create.operation.path, create.example, auth
+        create.operation.method,
+        behaviour.base_path + create.operation.path,
+        create.example,
+        {**auth, **required_headers(behaviour.spec, create.operation)},
     )
     assert reply.status == create.status, reply.body
     _conforms(behaviour, create.operation, reply)
@@ -170,6 +176,23 @@ def test_each_bundled_spec_stripped_of_its_extensions_gives_an_entry_that_serves
     assert set(behaviour.lifecycle.states) >= set(bundled.lifecycle.states)
     assert bundled.lifecycle.terminal <= behaviour.lifecycle.terminal
     assert behaviour.lifecycle.initial & bundled.lifecycle.initial
+
+
+def test_members_a_state_has_not_are_left_out_where_the_rules_say_absent(
+    tmp_path: Path, serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The made-up print shop's `progress` is there (any value) while printing, absent else."""
+    source = tmp_path / "printshop-stripped.yaml"
+    spec = FIXTURES / "catalogs" / "printshop" / "specs" / "printshop.yaml"
+    source.write_text(yaml.safe_dump(_strip(yaml.safe_load(spec.read_text()))))
+    code, out, _ = _new(capsys, "prints", "--from-spec", str(source), "--into", str(tmp_path))
+    assert code == 0, out
+    behaviour = _check_entry("prints", tmp_path, serve, capsys)
+    assert behaviour.body["progress"]["else"] == {"$": "omit"}
+    assert {(kind, name) for _, name, kind in rule_atoms(behaviour.lifecycle)} >= {
+        ("present", "progress"),
+        ("absent", "progress"),
+    }
 
 
 def test_a_spec_with_its_own_x_lifecycle_keeps_it_and_the_scenarios_follow_it(

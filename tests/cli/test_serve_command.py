@@ -61,8 +61,7 @@ def test_banner_commands_work_as_printed(
     curls = [line for line in banner if line.startswith("curl ")]
     assert len(curls) == 2 * len(API_NAMES)  # a create and a poll for each API
     for create, poll in zip(curls[::2], curls[1::2], strict=True):
-        auth = re.search(r"-H '([^:]+): ([^']+)'", create)
-        assert auth
+        sent = dict(re.findall(r"-H '([^:]+): ([^']+)'", create))  # credential, version, type
         body = re.search(r"-d '([^']+)'", create)
         assert body
         url = re.search(r"-X POST (\S+)", create)
@@ -71,14 +70,15 @@ def test_banner_commands_work_as_printed(
             url.group(1),
             data=body.group(1).encode(),
             method="POST",
-            headers={auth.group(1): auth.group(2), "content-type": "application/json"},
+            headers=sent,
         )
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status in (200, 201), create
         # The banner predicted the id the create got: its poll answers that task.
         poll_url = poll.split()[-1]
+        asked = dict(re.findall(r"-H '([^:]+): ([^']+)'", poll))
         with urllib.request.urlopen(
-            urllib.request.Request(poll_url, headers={auth.group(1): auth.group(2)}), timeout=10
+            urllib.request.Request(poll_url, headers=asked), timeout=10
         ) as reply:
             assert 200 <= reply.status < 300, poll
             assert json.load(reply)

@@ -264,7 +264,15 @@ def test_kokoon_status_codes_are_only_warnings(serve: Callable[[MockApp], LiveMo
 
 
 # Three probes, an unknown id, schema and lifecycle; a fourth probe where a prefix is documented.
-CHECKS_RUN = {"kokoon": 5, "tensorpix": 6, "hailuo": 6, "replicate": 6, "fal": 6}
+CHECKS_RUN = {
+    "kokoon": 5,
+    "tensorpix": 6,
+    "hailuo": 6,
+    "replicate": 6,
+    "fal": 6,
+    "runway": 6,
+    "luma": 6,
+}
 SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
 
 

@@ -26,7 +26,10 @@ pytestmark = pytest.mark.slow
 # Every bundled API, with the credential its scenario file gives as an example (the server accepts
 # only these), and the control plane, which needs none.
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
-TOKENS = {**{api: b.auth.example for api, b in BEHAVIOURS.items()}, "control": ""}
+CREDENTIALS = {
+    **{api: f"{b.auth.header}: {b.auth.example}" for api, b in BEHAVIOURS.items()},
+    "control": "",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def server() -> Iterator[LiveMock]:
     live.stop()
 
 
-@pytest.mark.parametrize("api", list(TOKENS))
+@pytest.mark.parametrize("api", list(CREDENTIALS))
 def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Path) -> None:
     executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert executable, "schemathesis is a dev dependency: make test installs it"
@@ -54,8 +57,8 @@ def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Pat
         "--generation-deterministic",
         "--no-color",
     ]
-    if TOKENS[api]:
-        args += ["--header", f"Authorization: {TOKENS[api]}"]
+    if CREDENTIALS[api]:
+        args += ["--header", CREDENTIALS[api]]
     result = subprocess.run(
         args, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False
     )

@@ -15,7 +15,8 @@ with its reason (specs/README.md tells the same):
   multipart field as JSON text (`ml_models=[44]`), which DRF refuses, and bounds no multipart
   combinations;
 - an API served only under its prefix (`root: false`, the packs) is given as a copy of its spec
-  whose paths carry that prefix: Specmatic takes one base URL for all the specs of a run.
+  whose paths carry that prefix (Specmatic takes one base URL for all the specs of a run) and
+  whose security schemes are named after the API (two APIs may name a scheme alike).
 
 All specs run in one JVM: its start-up costs more than the tests.
 """
@@ -44,8 +45,7 @@ pytestmark = pytest.mark.slow
 CREDENTIALS = {  # environment variable = security scheme name (Specmatic's convention)
     "kokoonJwt": "eyJhbGci.eyJzdWIi.c2ln",
     "tokenAuth": "Token abc123",
-    "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer " (Hailuo, Replicate)
-    "falKey": "Key abc123",  # an apiKey scheme: sent as it is
+    "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer " (Hailuo)
 }
 OVERLAY = """\
 overlay: 1.0.0
@@ -71,20 +71,6 @@ SUMMARY = re.compile(
 )
 
 
-def _served_spec(api: str, folder: Path) -> Path:
-    """The spec as the mock serves it: an API not served at its root paths (`root: false`) is at
-    `/<api>/…`, so Specmatic, which takes one base URL for every spec, gets a copy whose paths
-    carry that prefix (nothing else changes)."""
-    behaviour = load_behaviour(api)
-    if behaviour.root:
-        return spec_path(api)
-    document = yaml.safe_load(spec_path(api).read_text(encoding="utf-8"))
-    document["paths"] = {behaviour.base_path + p: item for p, item in document["paths"].items()}
-    copy = folder / f"{api}.json"
-    copy.write_text(json.dumps(document), encoding="utf-8")
-    return copy
-
-
 def _specmatic_jar() -> Path:
     found = find_spec("specmatic")
     assert found is not None, "specmatic is a dev dependency: make installs it"
@@ -92,10 +78,43 @@ def _specmatic_jar() -> Path:
     return Path(found.origin).parent / "core" / "specmatic.jar"
 
 
+def _prefixed(api: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Where Specmatic reads an API's spec, and the credentials it needs. An API served under its
+    prefix only (`root: false`) is read from a copy whose paths carry the prefix (one base URL
+    serves every spec) and whose security schemes are named `<api>_<scheme>` (two APIs' schemes
+    may share a name, e.g. `bearerAuth`, with different keys); the credential is the scenario
+    file's example (bare for an http scheme: Specmatic adds the `Bearer `)."""
+    behaviour = load_behaviour(api)
+    if behaviour.root or not behaviour.base_path:
+        return spec_path(api), {}
+    document = yaml.safe_load(spec_path(api).read_text(encoding="utf-8"))
+    document["paths"] = {behaviour.base_path + p: item for p, item in document["paths"].items()}
+    schemes = document["components"]["securitySchemes"]
+    names = {name: f"{api}_{name}" for name in schemes}
+    document["components"]["securitySchemes"] = {names[k]: v for k, v in schemes.items()}
+    for node in [document, *(op for item in document["paths"].values() for op in item.values())]:
+        if isinstance(node, dict) and "security" in node:
+            node["security"] = [{names[k]: v for k, v in alt.items()} for alt in node["security"]]
+    credentials = {
+        names[name]: behaviour.auth.token(behaviour.auth.example)
+        if scheme.get("type") == "http"
+        else behaviour.auth.example
+        for name, scheme in schemes.items()
+    }
+    path = folder / f"{api}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path, credentials
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset(value.split()[-1] for value in CREDENTIALS.values())
-    live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare, example_tasks=True))
+    bare = {value.split()[-1] for value in CREDENTIALS.values()}
+    for api in API_NAMES:
+        auth = load_behaviour(api).auth
+        bare.add(auth.token(auth.example))
+    live = start_live_mock(
+        MockConfig(clock=ManualClock(), tokens=frozenset(bare), example_tasks=True)
+    )
     yield live
     live.stop()
 
@@ -109,10 +128,15 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    specs = [str(_served_spec(api, tmp_path)) for api in API_NAMES] + [str(control)]
+    specs, credentials = [], dict(CREDENTIALS)
+    for api in API_NAMES:
+        path, more = _prefixed(api, tmp_path)
+        specs.append(str(path))
+        credentials.update(more)
+    specs.append(str(control))
     env = {
         **os.environ,
-        **CREDENTIALS,
+        **credentials,
         "SPECMATIC_DISABLE_TELEMETRY": "true",
         "MAX_TEST_REQUEST_COMBINATIONS": "8",
     }

@@ -23,6 +23,7 @@ from taskmock.checks.lifecycle import Poll, lifecycle_findings
 from taskmock.checks.schema import response_violations
 from taskmock.core.catalog import Catalog
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
 from taskmock.core.scenario import load_behaviour
 from taskmock.core.tasks import InvalidTransition
 from taskmock.http.app import MockApp, MockConfig
@@ -69,9 +70,10 @@ class TaskLifecycles(RuleBasedStateMachine):
         behaviour = BEHAVIOURS[api]
         op = behaviour.poll
         path, _, query = behaviour.poll_path(task_id).partition("?")
-        response = self.app.handle(
-            Request("GET", path, query, {"authorization": behaviour.auth.example})
-        )
+        headers = {"authorization": behaviour.auth.example}
+        for name, value in required_headers(behaviour.spec, op.operation).items():
+            headers[name.lower()] = value  # a version header every request carries
+        response = self.app.handle(Request("GET", path, query, headers))
         assert (
             response_violations(
                 behaviour.spec, op.operation, response.status, response.content_type, response.body

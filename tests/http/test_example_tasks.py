@@ -15,11 +15,18 @@ AUTH = {
     "kokoon": {"Authorization": "eyJhbGci.eyJzdWIi.c2ln"},
     "tensorpix": {"Authorization": "Token abc123"},
     "hailuo": {"Authorization": "Bearer sk-test"},
+    "runway": {
+        "Authorization": "Bearer key_" + "0123456789abcdef" * 8,
+        "X-Runway-Version": "2024-11-06",
+    },
+    "luma": {"Authorization": "Bearer luma-key"},
 }
 POLLS = {
     "kokoon": ("kokoon_task_get", "/kokoon/api/sr/v4/task/{}", "step"),
     "tensorpix": ("jobs_retrieve", "/api/jobs/{}/", "status"),
     "hailuo": ("vapi_task_get", "/task/{}", "status"),
+    "runway": ("tasks_retrieve", "/runway/v1/tasks/{}", "status"),
+    "luma": ("getGeneration", "/luma/generations/{}", "state"),
 }
 
 

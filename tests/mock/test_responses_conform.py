@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from taskmock.checks.schema import response_violations
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.messages import Request, Response
@@ -18,6 +19,17 @@ from tests.support import API_NAMES
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
 SCENARIOS = [(api, name) for api, b in BEHAVIOURS.items() for name in b.scenarios]
+
+
+def _headers(api: str, operation: Any, **more: str) -> dict[str, str]:
+    """The credential, the operation's required headers (a version header), and `more`."""
+    behaviour = BEHAVIOURS[api]
+    required = required_headers(behaviour.spec, operation)
+    return {
+        behaviour.auth.header.lower(): behaviour.auth.example,
+        **{name.lower(): value for name, value in required.items()},
+        **more,
+    }
 
 
 def _call(
@@ -57,14 +69,13 @@ def test_every_poll_in_every_state_conforms(
     api, scenario = case
     behaviour = BEHAVIOURS[api]
     app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), seed=seed, example_tasks=False))
-    headers = {"authorization": behaviour.auth.example}
     create = next(op for op in behaviour.operations.values() if op.role == "create" and op.example)
     if vendor_create:
         created = _call(
             app,
             "POST",
             _path(api, create),
-            {**headers, "x-taskmock-scenario": scenario},
+            _headers(api, create.operation, **{"x-taskmock-scenario": scenario}),
             create.example,
         )
         _assert_conforms(api, create.operation.operation_id, created)
@@ -78,7 +89,7 @@ def test_every_poll_in_every_state_conforms(
     for step in [0.0, *steps, 10_000.0]:
         clock.advance(step)
         for poll in polls:
-            reply = _call(app, "GET", _path(api, poll, record.id), headers)
+            reply = _call(app, "GET", _path(api, poll, record.id), _headers(api, poll.operation))
             _assert_conforms(api, poll.operation.operation_id, reply)
             if getattr(poll, "response", None) is not None:
                 continue  # it answers something else about the task (a result), not its body
@@ -92,7 +103,7 @@ def test_every_poll_in_every_state_conforms(
             _assert_conforms(
                 api,
                 listing.operation.operation_id,
-                _call(app, "GET", _path(api, listing), headers),
+                _call(app, "GET", _path(api, listing), _headers(api, listing.operation)),
             )
 
 
@@ -112,7 +123,7 @@ def test_forced_fail_and_cancel_conform(case: tuple[str, str], at: float) -> Non
     _assert_conforms(
         api,
         poll.operation.operation_id,
-        _call(app, "GET", _path(api, poll, record.id), {"authorization": behaviour.auth.example}),
+        _call(app, "GET", _path(api, poll, record.id), _headers(api, poll.operation)),
     )
 
 
@@ -132,8 +143,8 @@ def test_every_cancel_answer_conforms(case: tuple[str, str], at: float, again: b
     app = MockApp(MockConfig(apis=(api,), clock=ManualClock(), example_tasks=False))
     record = app.tasks.create(api, scenario, owner=behaviour.auth.example)
     app.tasks.clock.advance(at)  # type: ignore[attr-defined]
-    headers = {"authorization": behaviour.auth.example}
     for cancel in cancels[:1] * (2 if again else 1):
+        headers = _headers(api, cancel.operation)
         answer = _call(app, cancel.operation.method, _path(api, cancel, record.id), headers)
         _assert_conforms(api, cancel.operation.operation_id, answer)
 
@@ -141,14 +152,13 @@ def test_every_cancel_answer_conforms(case: tuple[str, str], at: float, again: b
 def test_static_and_upload_operations_conform() -> None:
     for api, behaviour in BEHAVIOURS.items():
         app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
-        headers = {"authorization": behaviour.auth.example}
         for op in behaviour.operations.values():
             if op.role != "static" or op.validate_request or "{" in op.operation.path:
                 continue
             _assert_conforms(
                 api,
                 op.operation.operation_id,
-                _call(app, op.operation.method, _path(api, op), headers),
+                _call(app, op.operation.method, _path(api, op), _headers(api, op.operation)),
             )
 
 
@@ -160,14 +170,11 @@ def test_same_seed_same_ids_and_bodies() -> None:
             record = app.tasks.create(api)
             poll = next(op for op in behaviour.operations.values() if op.role == "poll")
             for _ in range(5):
-                out.append(
-                    _call(
-                        app,
-                        "GET",
-                        _path(api, poll, record.id),
-                        {"authorization": behaviour.auth.example},
-                    ).body
+                answer = _call(
+                    app, "GET", _path(api, poll, record.id), _headers(api, poll.operation)
                 )
+                assert 200 <= answer.status < 300, (api, answer.body)
+                out.append(answer.body)
                 app.tasks.clock.advance(17)  # type: ignore[attr-defined]
         return out
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
 from taskmock.core.spec import load_api
 from tests.support import API_NAMES
+
+_ABSENT = object()  # a member not there at all
 
 
 def _machine(**overrides: Any) -> dict[str, Any]:
@@ -164,3 +167,82 @@ def test_a_rule_entry_may_name_properties_but_not_constrain_them() -> None:
     entry["properties"]["id"] = {"type": "integer"}  # would narrow the task outside the rule
     _, odd = schema_rule_atoms({"allOf": [entry]}, lifecycle)
     assert odd == ["allOf/0/properties: a rule entry names properties with {} only"]
+
+
+def _every_kind() -> Any:
+    lifecycle, problems = parse_lifecycle(
+        _machine(
+            **{
+                "field-rules": [
+                    {"states": ["a"], kind: [f"f_{kind}"]}
+                    for kind in ("set", "null", "empty", "absent", "present")
+                ]
+            }
+        )
+    )
+    assert problems == []
+    return lifecycle
+
+
+def test_every_rule_kind_round_trips_through_its_schema_form() -> None:
+    lifecycle = _every_kind()
+    atoms, odd = schema_rule_atoms({"allOf": rule_schemas(lifecycle, ["s"])}, lifecycle)
+    assert odd == []
+    assert atoms == rule_atoms(lifecycle)
+    assert {kind for _, _, kind in atoms} == {"set", "null", "empty", "absent", "present"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "holds_for", "fails_for"),
+    [
+        ("absent", [_ABSENT], [None, 0, "", False, "x"]),
+        ("present", [None, 0, "", False, "x", {}], [_ABSENT]),
+        ("set", [False, "x", 1], [_ABSENT, None, 0, ""]),
+        ("null", [_ABSENT, None], [0, "", "x"]),
+        ("empty", [_ABSENT, None, 0, ""], [False, "x"]),
+    ],
+)
+def test_a_rule_kind_and_its_schema_agree(
+    kind: str, holds_for: list[Any], fails_for: list[Any]
+) -> None:
+    """`absent`: the key is not there; `present`: it is, whatever the value (0 and null too)."""
+    lifecycle = _every_kind()
+    (rule,) = [r for r in lifecycle.rules if r.kind == kind]
+    (entry,) = [e for e in rule_schemas(lifecycle) if f"f_{kind}" in e["then"]["properties"]]
+    validator = Draft202012Validator({"allOf": [entry]})
+    for value, expected in [*((v, True) for v in holds_for), *((v, False) for v in fails_for)]:
+        body = {"s": "a"} if value is _ABSENT else {"s": "a", f"f_{kind}": value}
+        assert rule.holds(body, f"f_{kind}") is expected, (kind, value)
+        assert validator.is_valid(body) is expected, (kind, value)
+        assert validator.is_valid({**body, "s": "b"})  # the rule says nothing of other states
+
+
+def test_a_present_rule_without_required_is_not_a_rule() -> None:
+    lifecycle = _every_kind()
+    entry = {
+        "if": {"required": ["s"], "properties": {"s": {"const": "a"}}},
+        "then": {"properties": {"f": {}}},
+    }
+    _, odd = schema_rule_atoms({"allOf": [entry]}, lifecycle)
+    assert odd == ["allOf/0/then/properties/f: not a set, null, empty, absent or present rule"]
+
+
+def test_the_lifecycle_check_finds_a_member_that_should_be_absent_or_present() -> None:
+    from taskmock.checks.lifecycle import Poll, lifecycle_findings
+
+    lifecycle, _ = parse_lifecycle(
+        _machine(
+            **{
+                "field-rules": [
+                    {"states": ["a", "c"], "absent": ["progress"], "source": "vendor-docs"},
+                    {"states": ["b"], "present": ["progress"], "source": "vendor-docs"},
+                ]
+            }
+        )
+    )
+    assert lifecycle is not None
+    good = [Poll(0, {"s": "a"}), Poll(1, {"s": "b", "progress": 0}), Poll(2, {"s": "c"})]
+    assert lifecycle_findings(lifecycle, 1, good) == []
+    bad = [Poll(0, {"s": "a", "progress": None}), Poll(1, {"s": "b"}), Poll(2, {"s": "c"})]
+    found = [(f.rule, f.path, f.expected) for f in lifecycle_findings(lifecycle, 1, bad)]
+    assert found == [("field-rule", "/progress", "absent"), ("field-rule", "/progress", "present")]

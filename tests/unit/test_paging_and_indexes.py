@@ -108,3 +108,52 @@ def test_a_path_is_rendered_without_the_rest_of_the_body_and_its_leaves_are_know
     tasks.clock.advance(3600)  # type: ignore[attr-defined]
     ctx = tasks.context(tasks.view(record).observation)
     assert render_path(behaviour.body, path, ctx) == tasks.view(record).body["output_video"]["id"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", None]), st.sampled_from(["a", "b", None])),
+        max_size=40,
+    ),
+    st.sets(st.integers(0, 39)),
+)
+def test_deleting_tasks_pages_like_filtering_the_whole_list(
+    made: list[tuple[str | None, str | None]], deleted: set[int]
+) -> None:
+    """Each task is made by one owner and maybe deleted by another: an owner's own task is gone
+    for everyone, a public one only for the owner who deleted it."""
+    tasks = TaskService(ManualClock(), apis=("tensorpix",), example_tasks=False)
+    gone: set[tuple[str, str | None]] = set()  # (id, for whom; None: everyone)
+    ids = []
+    for n, (maker, deleter) in enumerate(made):
+        record = tasks.create("tensorpix", owner=maker)
+        ids.append(str(record.id))
+        if n in deleted and tasks.sees(deleter, record):
+            tasks.delete(record, deleter)
+            public = record.owner is None and deleter is not None
+            gone.add((str(record.id), deleter if public else None))
+    for owner in ("a", "b"):
+        expected = [
+            i
+            for i, (maker, _) in zip(ids, made, strict=True)
+            if maker in (None, owner) and not {(i, None), (i, owner)} & gone
+        ]
+        assert [str(r.id) for r in tasks.visible("tensorpix", owner)] == expected
+        assert tasks.count("tensorpix", owner) == len(expected)
+        assert [i for i in ids if tasks.find("tensorpix", i, owner)] == expected
+
+
+def test_a_removed_task_leaves_no_index_entry() -> None:
+    tasks = TaskService(ManualClock(), apis=("tensorpix",), example_tasks=False)
+    record = tasks.create("tensorpix", owner="a", input={"input_video": 8801})
+    tasks.clock.advance(3600)  # type: ignore[attr-defined]
+    output = tasks.view(record).body["output_video"]["id"]
+    assert tasks.find_derived("tensorpix", "output_video.id", output, "a") == record
+    assert tasks.users("tensorpix", "input_video", 8801) == [record]
+    tasks.delete(record, "a")
+    assert tasks.find_derived("tensorpix", "output_video.id", output, "a") is None
+    assert tasks.users("tensorpix", "input_video", 8801) == []
+    assert tasks.count("tensorpix", None) == 0
+    # Lookups already skip a missing task; the entries must go too, or a long run leaks them.
+    store = tasks.store
+    assert (store._derived, store._users, store._derived_of, store._uses_of) == ({}, {}, {}, {})

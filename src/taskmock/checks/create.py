@@ -26,7 +26,11 @@ def create_task(contract: Contract, target: HttpTarget, token: str | None) -> st
     """Send the cheapest create the spec declares; the new task's id, or a UsageError saying why
     there is none (no declaration, an HTTP or business error, no id where `x-task-id` says)."""
     create = _declared(contract)
-    headers = {**credential_headers(contract, token), "Content-Type": "application/json"}
+    headers = {
+        **create.headers,
+        **credential_headers(contract, token),
+        "Content-Type": "application/json",
+    }
     path = contract.filled_path(create.operation)  # a model's owner and name: their examples
     exchange = target.send(create.operation.method, path, headers, json.dumps(create.body).encode())
     if not 200 <= exchange.status < 300:

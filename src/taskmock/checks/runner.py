@@ -29,6 +29,7 @@ __all__ = [
     "HttpTarget",
     "Unreachable",
     "credential_headers",
+    "poll_headers",
     "rate_limited",
     "run_checks",
 ]
@@ -137,6 +138,11 @@ def credential_headers(contract: Contract, token: str | None) -> dict[str, str]:
     return {contract.credential.header: contract.credential.value(token)}
 
 
+def poll_headers(contract: Contract, token: str | None) -> dict[str, str]:
+    """What every poll sends: the required header parameters (a version header), the token."""
+    return {**contract.poll_headers, **credential_headers(contract, token)}
+
+
 @dataclass
 class CheckRun:
     """Everything a run found, and what it did."""
@@ -171,7 +177,7 @@ def run_checks(
     contract = spec if isinstance(spec, Contract) else Contract.from_spec(spec)
     run = CheckRun(contract.api, target.base_url)
     lifecycle = contract.lifecycle
-    headers = credential_headers(contract, token)
+    headers = poll_headers(contract, token)
     limited = rate_limited(contract)
     histories: dict[str, list[Poll]] = {task_id: [] for task_id in task_ids}
     pending = list(task_ids)
@@ -282,8 +288,8 @@ def _probe(
         ]
         if token and credential.prefix_required:
             probes.append(("credential-prefix", {credential.header: credential.bare(token)}))
-    for rule, sent in probes:
-        exchange = target.get(contract.path_for(known), sent, limited)
+    for rule, sent in probes:  # only the credential differs from a poll
+        exchange = target.get(contract.path_for(known), {**contract.poll_headers, **sent}, limited)
         run.checks.append((rule, known))
         run.findings += [
             replace(f, task_id=known)

@@ -18,8 +18,10 @@ from typing import Any, TextIO
 from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
+from taskmock.core.extensions import required_headers
 from taskmock.core.roles import Create
 from taskmock.core.scenario import Behaviour
+from taskmock.core.spec import Operation, Spec
 from taskmock.errors import UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
@@ -136,6 +138,11 @@ def _create_path(behaviour: Behaviour, create: Create) -> str:
     return create.path_for(None, behaviour.spec.path_examples(create.operation))
 
 
+def _header_options(spec: Spec, operation: Operation) -> str:
+    """curl options for the operation's required header parameters (a version header)."""
+    return "".join(f" -H '{k}: {v}'" for k, v in required_headers(spec, operation).items())
+
+
 def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
     """What to paste: per API, a create call on the vendor route and a poll of the task it makes."""
     tasks = mock.tasks
@@ -163,11 +170,12 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
             body = json.dumps(create.example, separators=(",", ":"))
             lines.append(
                 f"{curl} -X POST {base}{behaviour.base_path}{_create_path(behaviour, create)} "
-                f"{auth} "
+                f"{auth}{_header_options(behaviour.spec, create.operation)} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
         next_id = tasks.next_task_id(api)
-        lines += [f"{curl} {auth} {base}{behaviour.poll_path(next_id)}", ""]
+        poll = _header_options(behaviour.spec, behaviour.poll.operation)
+        lines += [f"{curl} {auth}{poll} {base}{behaviour.poll_path(next_id)}", ""]
     if tasks.examples:
         count = sum(len(found.tasks) for found in tasks.examples.values())
         lines.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -104,6 +104,7 @@ class CreateCall:
     source: str
     task_id: str  # a JSON pointer into the create answer
     task_id_pattern: str | None = None  # the id is this regex's `id` group (or first) in it
+    headers: Mapping[str, str] = field(default_factory=dict)  # its required header parameters
 
     def id_in(self, text: str) -> str | None:
         """The task id in the value at `task_id` (all of it, or what the pattern picks)."""
@@ -131,6 +132,8 @@ class Contract:
     business: BusinessErrors | None
     create: CreateCall | None
     status_codes_inferred: bool
+    #: The poll's required header parameters (a version header), as every request sends them.
+    poll_headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, spec: Spec, poll: str | None = None) -> Contract:

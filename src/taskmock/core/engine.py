@@ -49,7 +49,9 @@ class TaskRecord:
         """The plan with forced transitions applied: what the task does over all time."""
         steps = self.plan
         for at, state in self.forced:
-            kept = tuple(s for s in steps if s.at < at)
+            # A step entered at that very instant was seen (observe counts `at <= now`): it stays,
+            # lasting no time, so what it set (a start time) stays set and the path stays allowed.
+            kept = tuple(s for s in steps if s.at <= at)
             if kept:
                 last = kept[-1]
                 kept = (*kept[:-1], replace(last, dwell=at - last.at))

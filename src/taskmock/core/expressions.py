@@ -521,6 +521,27 @@ def _count(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.total if ctx.total is not None else len(ctx.items or [])
 
 
+_PAGE_FACTS = ("size", "limit", "offset", "more")
+
+
+@expression(
+    "page",
+    "In a list answer: a fact of this page: its size (the items on it), limit (the most it may "
+    "hold: the request's, or the default), offset (the items before it) or more (whether items "
+    "follow it).",
+    Option("of", "size, limit, offset or more.", {"enum": list(_PAGE_FACTS)}, required=True),
+)
+def _page(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    size = len(ctx.items or [])
+    fact = str(t["of"])
+    if fact == "size" or ctx.page is None:  # not a list answer: one page of what there is
+        return {"size": size, "limit": size, "offset": 0, "more": False}[fact]
+    if fact == "more":
+        total = ctx.total if ctx.total is not None else size
+        return int(ctx.page.offset) + size < total
+    return int(getattr(ctx.page, fact))
+
+
 @expression(
     "page-link",
     "In a list answer: the URL of the next or previous page (null when there is none), with the "

@@ -12,6 +12,10 @@ Read from standard OpenAPI and a few `x-` extensions (each documented in specs/R
 - `x-credential-prefix` on an `apiKey` security scheme: text the header value carries before the
   token (`Token `).
 
+A required header parameter (a version header) is sent with the value its parameter gives:
+`example`, the first of `examples`, or its schema's `const`, `default`, first `enum` value or
+first of `examples`.
+
 The credential's header and form come from `security` and `components.securitySchemes`; the id
 a poll takes (and the shape of an id no task has) from its one required path or query parameter
 (or its last path parameter, when the others give an example);
@@ -37,7 +41,14 @@ from taskmock.core.source import escape_pointer
 from taskmock.core.spec import Operation, Spec
 from taskmock.errors import SpecError, UnknownNameError, did_you_mean
 
-__all__ = ["BUSINESS_MEANINGS", "EXTENSIONS", "ROLES", "SOURCES", "read_contract"]
+__all__ = [
+    "BUSINESS_MEANINGS",
+    "EXTENSIONS",
+    "ROLES",
+    "SOURCES",
+    "read_contract",
+    "required_headers",
+]
 
 #: Provenance values of `x-source` (and `info.x-status-codes`).
 SOURCES = ("seed", "vendor-docs", "inferred")
@@ -104,6 +115,8 @@ def read_contract(spec: Spec, poll: str | None = None) -> tuple[Contract | None,
         )
         for op in polls
     }
+    for op in [*polls, *creates]:
+        _header_values(spec, op, problems)
     operation = next(op for op in polls if poll in (None, op.operation_id))
     lifecycle, task_id, credential = reads[operation.operation_id]
     create = _create(spec, creates, lifecycle, problems, operation)
@@ -122,6 +135,7 @@ def read_contract(spec: Spec, poll: str | None = None) -> tuple[Contract | None,
             business=business,
             create=create,
             status_codes_inferred=info.get("x-status-codes") == "inferred",
+            poll_headers=_header_values(spec, operation, []),
         ),
         problems,
     )
@@ -220,6 +234,68 @@ def _parameters(spec: Spec, operation: Operation) -> list[dict[str, Any]]:
         if isinstance(parameter, dict) and "name" in parameter:
             merged[(str(parameter["name"]), str(parameter.get("in")))] = parameter
     return list(merged.values())
+
+
+# Header parameters OpenAPI says to ignore: the media types and the security schemes say them.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def required_headers(spec: Spec, operation: Operation) -> dict[str, str]:
+    """The required header parameters of an operation (a version header), each with the value
+    its parameter gives (those that give none left out: `specs validate` names them)."""
+    return _header_values(spec, operation, [])
+
+
+def _header_values(spec: Spec, operation: Operation, problems: Problems) -> dict[str, str]:
+    """The value the checks send for each required header parameter of an operation; a problem
+    for one that gives none."""
+    values: dict[str, str] = {}
+    for parameter in _parameters(spec, operation):
+        name = str(parameter["name"])
+        if (
+            parameter.get("in") != "header"
+            or not parameter.get("required")
+            or name.lower() in _IGNORED_HEADERS
+        ):
+            continue
+        value = _parameter_value(spec, parameter)
+        if value is _MISSING:
+            problems.append(
+                (
+                    f"{operation.pointer}/parameters",
+                    f"required header {name!r} gives no value to send: add an example (or a "
+                    "const, default or enum) to it",
+                )
+            )
+            continue
+        values[name] = _header_text(value)
+    return values
+
+
+def _parameter_value(spec: Spec, parameter: Mapping[str, Any]) -> Any:
+    """A parameter's example value: its own, else its schema's (const, default, enum, examples)."""
+    if "example" in parameter:
+        return parameter["example"]
+    for example in (parameter.get("examples") or {}).values():
+        example = spec.resolve(example)
+        if isinstance(example, dict) and "value" in example:
+            return example["value"]
+    schema = spec.resolve(parameter.get("schema"))
+    if not isinstance(schema, dict):
+        return _MISSING
+    for key in ("const", "default"):
+        if key in schema:
+            return schema[key]
+    for key in ("enum", "examples"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            return schema[key][0]
+    return schema.get("example", _MISSING)
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdParameter | None:
@@ -477,7 +553,8 @@ def _create(
             continue
         summary = str(example.get("summary", "")).strip()
         source = str(example.get("x-source", op.source))
-        declared.append(CreateCall(op, name, value, summary, source, pointer, pattern))
+        headers = _header_values(spec, op, [])
+        declared.append(CreateCall(op, name, value, summary, source, pointer, pattern, headers))
     same_servers = [c for c in declared if _servers(spec, c.operation) == _servers(spec, poll)]
     return next(iter(same_servers or declared), None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -9,7 +10,7 @@ from jsonschema import FormatChecker
 
 __all__ = ["FORMATS"]
 
-#: Checks `date-time`, `date`, `uri` and `email`; other formats are annotations.
+#: Checks `date-time`, `date`, `uri`, `email` and `uuid`; other formats are annotations.
 FORMATS = FormatChecker(formats=())
 
 
@@ -45,3 +46,12 @@ def _email(value: object) -> bool:
         return True
     local, _, domain = value.rpartition("@")
     return bool(local) and "." in domain
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@FORMATS.checks("uuid")
+def _uuid(value: object) -> bool:
+    # RFC 9562's text form only: 8-4-4-4-12 hexadecimal digits (no braces, no urn: prefix).
+    return not isinstance(value, str) or _UUID.fullmatch(value) is not None

@@ -18,8 +18,10 @@ A spec declares, on the schema of a task resource::
 condition holds (a state without `when`: the status field holds its value or an alias).
 
 Rule kinds: `set` (present and not null, "" or 0), `null` (absent or null), `empty` (absent, null,
-"" or 0). The same rules appear in the schema as `if`/`then` so a plain validator enforces them;
-`rule_schemas` derives that form and `schema_rule_atoms` reads it back for comparison.
+"" or 0), `absent` (the member is not there at all), `present` (there, whatever its value: 0, ""
+and null included). The same rules appear in the schema as `if`/`then` so a plain validator
+enforces them (`absent` as `{not: {}}`, `present` as `required` with `{}`); `rule_schemas` derives
+that form and `schema_rule_atoms` reads it back for comparison.
 """
 
 from __future__ import annotations
@@ -50,13 +52,17 @@ __all__ = [
     "schema_rule_atoms",
 ]
 
-RULE_KINDS: tuple[str, ...] = ("set", "null", "empty")
+RULE_KINDS: tuple[str, ...] = ("set", "null", "empty", "absent", "present")
+# The kinds whose `then` lists the fields as `required`.
+_REQUIRING = ("set", "present")
 _SOURCES = ("seed", "vendor-docs", "inferred")
 
 _RULE_THEN: dict[str, dict[str, Any]] = {
     "set": {"not": {"enum": list(EMPTY_VALUES)}},
     "null": {"type": "null"},
     "empty": {"enum": list(EMPTY_VALUES)},
+    "absent": {"not": {}},
+    "present": {},
 }
 
 State = Any  # a status value in the vendor's vocabulary: str or int
@@ -64,7 +70,8 @@ State = Any  # a status value in the vendor's vocabulary: str or int
 
 @dataclass(frozen=True)
 class FieldRule:
-    """In `states`, each field of `fields` must be of `kind` (set, null or empty)."""
+    """In `states`, each field of `fields` must be of `kind` (set, null, empty, absent or
+    present)."""
 
     states: tuple[State, ...]
     kind: str
@@ -79,6 +86,10 @@ class FieldRule:
             return present and not _is_empty(value)
         if self.kind == "null":
             return value is None
+        if self.kind == "absent":
+            return not present
+        if self.kind == "present":
+            return present
         return _is_empty(value)
 
 
@@ -342,7 +353,7 @@ def rule_schemas(lifecycle: Lifecycle, required: Iterable[str] = ()) -> list[dic
     entries: list[dict[str, Any]] = []
     for rule in lifecycle.rules:
         then: dict[str, Any] = {"properties": dict.fromkeys(rule.fields, _RULE_THEN[rule.kind])}
-        if rule.kind == "set":
+        if rule.kind in _REQUIRING:
             then = {"required": list(rule.fields), **then}
         entries.append(
             {
@@ -408,8 +419,11 @@ def schema_rule_atoms(
         required = set(then.get("required", []))
         for name, constraint in then.get("properties", {}).items():
             kinds = [k for k, v in _RULE_THEN.items() if v == constraint]
-            if not kinds or (kinds[0] == "set") != (name in required):
-                odd.append(f"allOf/{index}/then/properties/{name}: not a set, null or empty rule")
+            if not kinds or (kinds[0] in _REQUIRING) != (name in required):
+                odd.append(
+                    f"allOf/{index}/then/properties/{name}: not a set, null, empty, absent or "
+                    "present rule"
+                )
                 continue
             atoms.update((_atom_state(lifecycle.canonical(s)), name, kinds[0]) for s in states)
     return atoms, odd

@@ -104,6 +104,7 @@ class RenderContext:
     base_path: str = ""  # where the API's paths start on the mock ("" or "/<api>")
     request: RequestFacts | None = None  # the request being answered, when there is one
     task_body: Any = None  # the task's body template (its scenario's), for `{$: task}`
+    page: Any = None  # list responses: the page asked for (its `offset` and `limit`)
 
     @property
     def record(self) -> Any:

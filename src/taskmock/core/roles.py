@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from taskmock.core.registry import Option, Registry
 from taskmock.core.spec import Operation
 from taskmock.errors import did_you_mean
 
 __all__ = [
+    "FINISHED",
     "FURTHEST",
     "KEEP",
     "ROLES",
@@ -28,6 +32,7 @@ __all__ = [
     "Collect",
     "Create",
     "Deadline",
+    "Delete",
     "Fetch",
     "Find",
     "Forget",
@@ -45,6 +50,8 @@ __all__ = [
 ]
 
 _TEMPLATE = {"$ref": "#/$defs/template"}
+#: What a `cancel` does to a task that has already ended.
+FINISHED = ("conflict", "answer", "delete")
 _STATUS = Option("status", "The HTTP status of the answer.", {"type": "integer", "minimum": 200})
 _RESPONSE = Option("response", "The answer's body template.", _TEMPLATE)
 _PARAM = Option("param", "The parameter carrying the id.", {"type": "string"}, required=True)
@@ -224,11 +231,23 @@ class Listing(Role):
 
 @dataclass(frozen=True)
 class Cancel(Role):
-    """Force the scenario file's `cancelled` state now."""
+    """Force the scenario file's `cancelled` state now; answer `response` for the cancelled task."""
 
     role: ClassVar[str] = "cancel"
     param: str = ""
     param_in: str = "path"
+    response: Any = None
+    finished: str = "conflict"
+
+
+@dataclass(frozen=True)
+class Delete(Role):
+    """Delete the task, in any state: from then on the caller gets not-found for it."""
+
+    role: ClassVar[str] = "delete"
+    param: str = ""
+    param_in: str = "path"
+    response: Any = None
 
 
 @dataclass(frozen=True)
@@ -316,11 +335,13 @@ class Collect(Role):
 
 @dataclass(frozen=True)
 class RoleEntry:
-    """A role in the registry: its type and its options (YAML names)."""
+    """A role in the registry: its type, its options (YAML names), and the states of the scenario
+    file's `states` it forces (`cancelled`)."""
 
     name: str
     type: type[Role]
     options: tuple[Option, ...]
+    forces: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -403,7 +424,42 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Cancel, (_PARAM, _IN, _STATUS, _ANSWERS)),
+    (
+        Cancel,
+        (
+            _PARAM,
+            _IN,
+            _STATUS,
+            Option(
+                "response",
+                "The answer's body template, rendered for the task once cancelled (default: no "
+                "body).",
+                _TEMPLATE,
+            ),
+            Option(
+                "finished",
+                "What a task already terminal gets when no entry of `answers` names its "
+                "state: conflict (default: the `conflict` error), answer (the answer above, the "
+                "task unchanged) or delete (the answer above, then the task is deleted as by "
+                "the `delete` role).",
+                {"enum": list(FINISHED)},
+            ),
+            _ANSWERS,
+        ),
+    ),
+    (
+        Delete,
+        (
+            _PARAM,
+            _IN,
+            _STATUS,
+            Option(
+                "response",
+                "The answer's body template, rendered for the task as it was (default: no body).",
+                _TEMPLATE,
+            ),
+        ),
+    ),
     (
         Static,
         (
@@ -438,8 +494,11 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
     (Forget, (_FIELD, _PARAM, _IN, _STATUS)),
     (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
 ]
+_FORCES: dict[type[Role], tuple[str, ...]] = {Cancel: ("cancelled",)}
 for _type, _options in _ENTRIES:
-    ROLES.add(RoleEntry(_type.role, _type, _options))
+    ROLES.add(RoleEntry(_type.role, _type, _options, _FORCES.get(_type, ())))
+
+_NO_BODY = (204, 205, 304)
 
 # YAML option names that are not the field's name with "-" as "_".
 _FIELD_OF = {"in": "param_in", "request": "validate_request"}
@@ -449,24 +508,43 @@ def _field(option: str) -> str:
     return _FIELD_OF.get(option, option.replace("-", "_"))
 
 
-def role_problems(entry: Mapping[str, Any], pointer: str) -> Iterator[tuple[str, str]]:
+def role_problems(
+    entry: Mapping[str, Any], pointer: str, forced_states: Iterable[str] = ()
+) -> Iterator[tuple[str, str]]:
     """What is wrong with one operation's entry: an unknown role, an option the role does not
-    take (with a suggestion), a required option missing."""
+    take (with a suggestion), a required option missing, an option's value its schema refuses,
+    a body on a status that has none, a state to force that `forced_states` (the kinds the
+    scenario file's `states` names) lacks."""
     name = entry.get("role")
     if name not in ROLES:
         yield pointer + "/role", f"unknown role {name!r}{did_you_mean(str(name), ROLES)}"
         return
     role = ROLES[str(name)]
-    known = {option.name for option in role.options}
-    for key in entry:
-        if key != "role" and key not in known:
+    options = {option.name: option for option in role.options}
+    for key, value in entry.items():
+        if key == "role":
+            continue
+        option = options.get(key)
+        if option is None:
             yield (
                 f"{pointer}/{key}",
-                f"role {name!r} has no option {key!r}{did_you_mean(str(key), known)}",
+                f"role {name!r} has no option {key!r}{did_you_mean(str(key), options)}",
             )
+        elif option.schema is not None and "$ref" not in option.schema:
+            # Templates inside an option are checked as templates elsewhere: any value here.
+            schema = {**option.schema, "$defs": {"template": {}}}
+            error = best_match(Draft202012Validator(schema).iter_errors(value))
+            if error is not None:
+                yield f"{pointer}/{key}", f"{key}: {error.message}"
     for option in role.options:
         if option.required and not entry.get(option.name):
             yield pointer, f"role {name!r} needs {option.name!r}"
+    if entry.get("status") in _NO_BODY and entry.get("response") is not None:
+        yield f"{pointer}/response", f"a {entry['status']} answer has no body"
+    known_states = set(forced_states)
+    for kind in role.forces:
+        if kind not in known_states:
+            yield pointer, f"role {name!r} needs a {kind!r} state in the file's `states`"
 
 
 def role_state_problems(

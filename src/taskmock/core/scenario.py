@@ -363,7 +363,7 @@ def _semantic_problems(
             entry.get("response"), templates, where + "/response"
         ):
             yield source.problem(pointer, message)
-        for pointer, message in role_problems(entry, where):
+        for pointer, message in role_problems(entry, where, data.get("states", {})):
             yield source.problem(pointer, message)
         for pointer, message in role_state_problems(
             entry, where, lifecycle.is_state, lifecycle.successors

@@ -79,6 +79,12 @@ class InMemoryTaskStore:
         self._resource_index = OwnerIndex()
         self._derived: dict[tuple[str, str, str], str] = {}  # (api, field, value) -> task id
         self._users: dict[tuple[str, str, str], set[str]] = {}  # (api, input field, value) -> ids
+        # The same two, from the task's side, so that removing a task forgets its entries.
+        self._derived_of: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        self._uses_of: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        # Public tasks (no owner) an owner deleted: gone for that owner only.
+        self._hidden: dict[tuple[str, str], set[str]] = {}  # (api, id) -> owners
+        self._hidden_count: dict[tuple[str, str], int] = {}  # (api, owner) -> how many
         self._forgotten: set[tuple[str, str, str, Owner]] = set()
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -114,22 +120,63 @@ class InMemoryTaskStore:
                 yield record
 
     def visible(self, api: str, owner: Owner, everyone: bool = False) -> Iterator[TaskRecord]:
-        """The tasks of `api` that `owner` may see (its own and the public ones), oldest first."""
+        """The tasks of `api` that `owner` may see (its own and the public ones it has not
+        deleted), oldest first."""
+        hides = not everyone and owner is not None and (api, owner) in self._hidden_count
         for key in self._task_index.iterate(api, owner, everyone):
             record = self._tasks.get((api, key))
-            if record is not None:
+            if record is not None and not (hides and self.hidden(record, owner)):
                 yield record
 
     def count(self, api: str, owner: Owner, everyone: bool = False) -> int:
         """How many tasks of `api` `owner` may see."""
-        return self._task_index.count(api, owner, everyone)
+        total = self._task_index.count(api, owner, everyone)
+        if everyone or owner is None:
+            return total
+        return total - self._hidden_count.get((api, owner), 0)
+
+    def remove(self, api: str, task_id: Any) -> TaskRecord | None:
+        """Forget a task and every index entry of it; returns the record it was, if any."""
+        key = str(task_id)
+        with self._lock:
+            record = self._tasks.pop((api, key), None)
+            if record is None:
+                return None
+            self._task_index.remove(api, record.owner, key)
+            for entry in self._derived_of.pop((api, key), ()):
+                if self._derived.get(entry) == key:
+                    del self._derived[entry]
+            for entry in self._uses_of.pop((api, key), ()):
+                ids = self._users.get(entry, set())
+                ids.discard(key)
+                if not ids:
+                    self._users.pop(entry, None)
+            for owner in self._hidden.pop((api, key), ()):
+                self._hidden_count[(api, owner)] -= 1
+            return record
+
+    def hide(self, api: str, task_id: Any, owner: str) -> None:
+        """Delete a public task for `owner` only: the others still see it."""
+        key = str(task_id)
+        with self._lock:
+            owners = self._hidden.setdefault((api, key), set())
+            if owner not in owners:
+                owners.add(owner)
+                self._hidden_count[(api, owner)] = self._hidden_count.get((api, owner), 0) + 1
+
+    def hidden(self, record: TaskRecord, owner: Owner) -> bool:
+        """Whether `owner` deleted this public task."""
+        owners = self._hidden.get((record.api, str(record.id)))
+        return owners is not None and owner in owners
 
     # --- values derived from tasks, and inputs that refer to other resources -------------------
 
     def index_derived(self, api: str, field: str, value: Any, task_id: Any) -> None:
         """Remember that the task `task_id` carries (or can carry) `value` in `field`."""
+        entry, key = (api, field, str(value)), str(task_id)
         with self._lock:
-            self._derived[(api, field, str(value))] = str(task_id)
+            self._derived[entry] = key
+            self._derived_of.setdefault((api, key), []).append(entry)
 
     def derived(self, api: str, field: str, value: Any) -> TaskRecord | None:
         """The task whose `field` is `value`, if one was indexed."""
@@ -138,8 +185,10 @@ class InMemoryTaskStore:
 
     def index_use(self, api: str, field: str, value: Any, task_id: Any) -> None:
         """Remember that the task `task_id` refers to `value` in its input `field`."""
+        entry, key = (api, field, str(value)), str(task_id)
         with self._lock:
-            self._users.setdefault((api, field, str(value)), set()).add(str(task_id))
+            self._users.setdefault(entry, set()).add(key)
+            self._uses_of.setdefault((api, key), []).append(entry)
 
     def users(self, api: str, field: str, value: Any) -> list[TaskRecord]:
         """The tasks whose input `field` refers to `value`."""
@@ -213,4 +262,8 @@ class InMemoryTaskStore:
             self._resource_index.clear()
             self._derived.clear()
             self._users.clear()
+            self._derived_of.clear()
+            self._uses_of.clear()
+            self._hidden.clear()
+            self._hidden_count.clear()
             self._forgotten.clear()

@@ -82,6 +82,7 @@ class TaskService:
         self.catalog = catalog or bundled_catalog()
         self.store = InMemoryTaskStore()
         self._stored_input = 0
+        self._input_sizes: dict[tuple[str, str], int] = {}  # what deleting a task gives back
         names = apis if apis is not None else self.catalog.names
         self.behaviours: dict[str, Behaviour] = {
             name: self.catalog.behaviour(name) for name in names
@@ -208,6 +209,8 @@ class TaskService:
             record = record.with_deadline(now + deadline[0], deadline[1])
         self.store.put(record)
         self._stored_input += size
+        if size:
+            self._input_sizes[(api, str(task_id))] = size
         self._index(record)
         return record
 
@@ -298,11 +301,28 @@ class TaskService:
         return self.store.count_resources(api, kind, owner, everyone=owner is None)
 
     def find(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord | None:
-        """A task visible to `owner` (tasks without an owner are visible to everyone)."""
+        """A task visible to `owner` (tasks without an owner are visible to everyone who has not
+        deleted them)."""
         record = self.store.get(api, task_id)
-        if record is None or (owner is not None and record.owner not in (None, owner)):
+        if record is None or not self.sees(owner, record):
             return None
         return record
+
+    def sees(self, owner: str | None, record: TaskRecord) -> bool:
+        """Whether `owner` may see a task: its own, or a public one it has not deleted (None, the
+        control plane, sees every task)."""
+        if owner is None or record.owner == owner:
+            return True
+        return record.owner is None and not self.store.hidden(record, owner)
+
+    def delete(self, record: TaskRecord, owner: str | None) -> None:
+        """Delete a task for `owner`: its own task is removed with every index entry of it; a
+        public one is deleted for `owner` only (other owners' tests still see it)."""
+        if record.owner is None and owner is not None:
+            self.store.hide(record.api, record.id, owner)
+            return
+        if self.store.remove(record.api, record.id) is not None:
+            self._stored_input -= self._input_sizes.pop((record.api, str(record.id)), 0)
 
     def visible(self, api: str, owner: str | None) -> Iterator[TaskRecord]:
         """The tasks of `api` that `owner` may see (every one when owner is None), oldest first."""
@@ -336,7 +356,7 @@ class TaskService:
             else self.visible(api, owner)  # the value is only known by rendering: look at each
         )
         for record in candidates:
-            if owner is not None and record.owner not in (None, owner):
+            if not self.sees(owner, record):
                 continue
             if str(self.derived_value(record, field_path)) == str(value):
                 return record
@@ -550,6 +570,7 @@ class TaskService:
         self._fragments.clear()
         self._fragment_bytes = 0
         self._stored_input = 0
+        self._input_sizes.clear()
         restart = getattr(self.clock, "restart", None)
         if restart is not None:
             restart()

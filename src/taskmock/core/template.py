@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 import taskmock.core.expressions  # noqa: F401  (registers every expression)
+from taskmock.core.registry import Option
 from taskmock.core.rendering import (
     EXPRESSIONS,
     INSTANT,
@@ -153,6 +157,7 @@ def template_problems(
                 spellings = (option.name, *option.aliases)
                 if option.required and not any(s in template for s in spellings):
                     found.append((pointer, f"expression {name!r} needs {option.name!r}"))
+                found.extend(_option_value_problems(option, template, pointer))
             if entry.check is not None:
                 found.extend(
                     (pointer + where, message)
@@ -165,6 +170,25 @@ def template_problems(
         for index, value in enumerate(template):
             found.extend(template_problems(value, templates, f"{pointer}/{index}"))
     return found
+
+
+def _option_value_problems(
+    option: Option, template: Mapping[str, Any], pointer: str
+) -> Iterator[tuple[str, str]]:
+    """A value its option's schema refuses (a template given for it is checked as a template)."""
+    schema = option.schema
+    if schema is None or "$ref" in json.dumps(schema):
+        return
+    for spelling in (option.name, *option.aliases):
+        value = template.get(spelling, _ABSENT)
+        if value is _ABSENT or (isinstance(value, dict) and "$" in value):
+            continue
+        error = best_match(Draft202012Validator(schema).iter_errors(value))
+        if error is not None:
+            yield f"{pointer}/{spelling}", f"{spelling}: {error.message}"
+
+
+_ABSENT = object()
 
 
 def volatility(template: Any, templates: Mapping[str, Any]) -> int:

@@ -107,6 +107,14 @@ class Admin:
         record = self.task(api, task_id, owner)
         return self._tasks.force(record, self._tasks.forced_state(api, "cancelled"))
 
+    def delete(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord:
+        """Delete the task (as its owner, when given: the vendor delete routes): from then on
+        it is not found. An owner's own task is removed from the store with its index entries;
+        a public one is deleted for that owner only. Returns the record it was."""
+        record = self.task(api, task_id, owner)
+        self._tasks.delete(record, owner)
+        return record
+
     def transition(self, api: str, task_id: Any, state: Any) -> TaskRecord:
         """Move the task to `state`, if its lifecycle allows that next from where it is."""
         return self._tasks.force(self.task(api, task_id), state)

@@ -1,11 +1,15 @@
-"""Path and query parameters: read them as the spec types them, and check them against it."""
+"""Path, query and header parameters: read them as the spec types them, and check them against it.
+
+A header parameter named Accept, Content-Type or Authorization is ignored, as OpenAPI says (the
+body's media type and the security schemes say those).
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema.protocols import Validator
@@ -26,7 +30,7 @@ MULTI_SEGMENT = "x-multi-segment"
 
 
 class ParameterError(Exception):
-    """A parameter the spec does not allow; `location` is path or query."""
+    """A parameter the spec does not allow; `location` is path, query or header."""
 
     def __init__(self, name: str, location: str, detail: str) -> None:
         super().__init__(detail)
@@ -35,7 +39,7 @@ class ParameterError(Exception):
 
 @dataclass(frozen=True)
 class ParameterRule:
-    """One declared path or query parameter."""
+    """One declared path, query or header parameter."""
 
     name: str
     location: str
@@ -44,23 +48,37 @@ class ParameterRule:
     validator: Validator
     type_only: bool = False  # the schema says nothing but its type: a plain check will do
     spanning: bool = False  # a path parameter marked `x-multi-segment: true`: `a/b/c` is one value
+    # Header values already found valid (a version header repeats on every request), typed.
+    accepted: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        """Where a request carries it: its name, in lower case for a header."""
+        return self.name.lower() if self.location == "header" else self.name
 
 
 _PLAIN: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int}
+_LOCATIONS = ("path", "query", "header")
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_ACCEPTED_HEADER_VALUES = 64
 
 
 def parameter_rules(spec: Spec, operation: Operation) -> tuple[ParameterRule, ...]:
-    """The path and query parameters of an operation (path-item level ones included)."""
+    """The path, query and header parameters of an operation (path-item level ones included)."""
     item = spec.document.get("paths", {}).get(operation.path, {})
     declared = [
         spec.resolve(p) for p in (*item.get("parameters", []), *operation.raw.get("parameters", []))
     ]
     rules: dict[tuple[str, str], ParameterRule] = {}
     for parameter in declared:  # operation-level entries override path-level ones
-        if parameter.get("in") not in ("path", "query"):
+        where = parameter.get("in")
+        if where not in _LOCATIONS:
+            continue
+        if where == "header" and str(parameter["name"]).lower() in _IGNORED_HEADERS:
             continue
         schema = parameter.get("schema", {})
-        rules[(parameter["name"], parameter["in"])] = ParameterRule(
+        key = str(parameter["name"]).lower() if where == "header" else parameter["name"]
+        rules[(key, where)] = ParameterRule(
             parameter["name"],
             parameter["in"],
             bool(parameter.get("required")),
@@ -106,11 +124,15 @@ def read_parameters(
     values: dict[str, Any] = {}
     query = request.query if request.query_string else {}
     for rule in rules:
-        raw = (
-            path_params.get(rule.name)
-            if rule.location == "path"
-            else next(iter(query.get(rule.name, [])), None)
-        )
+        if rule.location == "path":
+            raw = path_params.get(rule.name)
+        elif rule.location == "query":
+            raw = next(iter(query.get(rule.name, [])), None)
+        else:
+            raw = request.headers.get(rule.key)
+            if raw is not None and raw in rule.accepted:
+                values[rule.name] = rule.accepted[raw]
+                continue
         if raw is None:
             if rule.required:
                 raise ParameterError(
@@ -134,4 +156,6 @@ def read_parameters(
                 f"{rule.location} parameter {rule.name!r}: {error.message}",
             )
         values[rule.name] = value
+        if rule.location == "header" and len(rule.accepted) < _ACCEPTED_HEADER_VALUES:
+            rule.accepted[raw] = value
     return values

@@ -18,6 +18,7 @@ from taskmock.core.roles import (
     Catalog,
     Collect,
     Create,
+    Delete,
     Fetch,
     Find,
     Forget,
@@ -89,7 +90,7 @@ class VendorRoute:
     @cached_property
     def parameter_names(self) -> frozenset[str]:
         """The names of the declared path and query parameters."""
-        return frozenset(rule.name for rule in self.parameters)
+        return frozenset(rule.name for rule in self.parameters if rule.location != "header")
 
 
 @dataclass
@@ -124,6 +125,7 @@ class VendorSurface:
             "poll": self._poll,
             "list": self._list,
             "cancel": self._cancel,
+            "delete": self._delete,
             "static": self._static,
             "upload": self._upload,
             "fetch": self._fetch,
@@ -272,22 +274,60 @@ class VendorSurface:
         owner: str,
         params: Mapping[str, str],
     ) -> Outcome:
-        task_id = values.get(route.param)
-        api = route.behaviour.api
+        op = cast(Cancel, route.operation)
+        api, task_id = route.behaviour.api, values.get(route.param)
         try:
             record = self.admin.task(api, task_id, owner)
             before = self.admin.state(record)
-            answer = route.operation.answer_for(before)
-            if answer is None or before not in route.behaviour.lifecycle.terminal:
+            answer = op.answer_for(before)
+            finished = before in route.behaviour.lifecycle.terminal
+            if finished and answer is None and op.finished != "conflict":
+                outcome = self._task_answer(request, route, params, record, op.response)
+                if op.finished == "delete":
+                    self.admin.delete(api, task_id, owner)
+                return outcome
+            if answer is None or not finished:
                 record = self.admin.cancel(api, task_id, owner)
         except NoSuchTask:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
             return self._error(route, "conflict", str(exc), task_id=str(task_id))
         if answer is None:
+            return self._task_answer(request, route, params, record, op.response)
+        observation = observe(record, self.tasks.clock.now())
+        return self._about_task(request, route, params, observation, op.response, answer=answer)
+
+    def _delete(
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
+    ) -> Outcome:
+        api, task_id = route.behaviour.api, values.get(route.param)
+        try:
+            record = self.admin.task(api, task_id, owner)
+        except NoSuchTask:
+            return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
+        template = cast(Delete, route.operation).response
+        outcome = self._task_answer(request, route, params, record, template)
+        self.admin.delete(api, task_id, owner)
+        return outcome
+
+    def _task_answer(
+        self,
+        request: Request,
+        route: VendorRoute,
+        params: Mapping[str, str],
+        record: TaskRecord,
+        template: Any,
+    ) -> Outcome:
+        """The operation's status with `template` rendered for the task now, or no body."""
+        if template is None:
             return self._empty(route, str(record.id))
         observation = observe(record, self.tasks.clock.now())
-        return self._about_task(request, route, params, observation, None, answer=answer)
+        return self._about_task(request, route, params, observation, template, match_answers=False)
 
     def _static(
         self,
@@ -368,7 +408,7 @@ class VendorSurface:
         terminal = route.behaviour.lifecycle.terminal
         now = self.tasks.clock.now()
         for record in self.tasks.users(route.behaviour.api, field_name, resource_id):
-            if record.owner in (None, owner) and observe(record, now).state not in terminal:
+            if self.tasks.sees(owner, record) and observe(record, now).state not in terminal:
                 return record.id
         return None
 
@@ -455,12 +495,14 @@ class VendorSurface:
         template: Any,
         facts: RequestFacts | None = None,
         answer: Answer | None = None,
+        match_answers: bool = True,
     ) -> Outcome:
         """The answer about one observed task: the role's (its status; `template`, or the poll
-        body when None), or what the entry of its `answers` for the task's state changes."""
+        body when None), or what `answer` (by default the entry of its `answers` for the task's
+        state) changes."""
         op = route.operation
         record = observation.record
-        if answer is None:
+        if answer is None and match_answers:
             answer = op.answer_for(observation.state)
         if facts is None and route.reads_request:
             facts = RequestFacts(params, request.query_string)
@@ -512,7 +554,7 @@ class VendorSurface:
         stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
         links = page.links(request.base_url + request.path, request.query_string, total)
         context = self.tasks.context(
-            stand_in, request.base_url, items=items, total=total, links=links
+            stand_in, request.base_url, items=items, total=total, links=links, page=page
         )
         op = cast(Listing | Catalog | Collect, route.operation)
         return self._answer(route, op.status, render(op.response, context))

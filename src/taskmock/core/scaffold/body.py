@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from taskmock.core.lifecycle import RULE_KINDS
 from taskmock.core.scaffold.discover import Located, parts, properties
 from taskmock.core.scaffold.skeleton import LifecycleGuess
 from taskmock.core.scaffold.values import (
@@ -99,7 +100,7 @@ def envelope_template(
 def _rules_by_field(rules: Sequence[Mapping[str, Any]]) -> dict[str, dict[State, str]]:
     found: dict[str, dict[State, str]] = {}
     for rule in rules:
-        for kind in ("set", "null", "empty"):
+        for kind in RULE_KINDS:
             for name in rule.get(kind, []):
                 for state in rule["states"]:
                     found.setdefault(name, {})[state] = kind
@@ -157,10 +158,12 @@ def _ruled(
     guess: LifecycleGuess,
     kinds: Mapping[State, str],
 ) -> Any:
-    set_states = [s for s in guess.states if kinds.get(s) == "set"] or [
+    set_states = [s for s in guess.states if kinds.get(s) in ("set", "present")] or [
         s for s in guess.success if s not in kinds
     ]
-    if {"null", "empty"} & set(kinds.values()):
+    if "absent" in kinds.values():
+        empty: Any = {"$": "omit"}  # the member is left out where it is not set
+    elif {"null", "empty"} & set(kinds.values()):
         empty = values.empty(prop, null_only="null" in kinds.values())
     else:
         # Only "set" is stated: before that, any valid value that is not set will do.
