@@ -105,6 +105,13 @@ def _broken(tmp_path: Path, api: str, old: str, new: str) -> Path:
         ),
         ("kokoon", "task: Task\n", "task: Tusk\n", "/task", "did you mean 'Task'?"),
         (
+            "hailuo",
+            "  rate-limited:",
+            "  rate-limted:",
+            "/errors/rate-limted",
+            "no refusal answers with 'rate-limted'; did you mean 'rate-limited'?",
+        ),
+        (
             "kokoon",
             "  failed: error\n",
             "  failed: broken\n",

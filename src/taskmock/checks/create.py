@@ -18,7 +18,7 @@ def describe_create(contract: Contract) -> str:
     what = create.summary.splitlines()[0] if create.summary else f"example {create.example!r}"
     return (
         f"creating one task, the spec's cheapest ({what}): {create.operation.method} "
-        f"{create.operation.path} {json.dumps(create.body)}"
+        f"{create.path or create.operation.path} {json.dumps(create.body)}"
     )
 
 
@@ -27,9 +27,8 @@ def create_task(contract: Contract, target: HttpTarget, token: str | None) -> st
     there is none (no declaration, an HTTP or business error, no id where `x-task-id` says)."""
     create = _declared(contract)
     headers = {**credential_headers(contract, token), "Content-Type": "application/json"}
-    exchange = target.send(
-        create.operation.method, create.operation.path, headers, json.dumps(create.body).encode()
-    )
+    path = create.path or create.operation.path
+    exchange = target.send(create.operation.method, path, headers, json.dumps(create.body).encode())
     if not 200 <= exchange.status < 300:
         raise UsageError(f"--create failed: HTTP {exchange.status}: {exchange.body[:300]!r}")
     try:

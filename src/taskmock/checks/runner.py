@@ -75,8 +75,20 @@ class HttpTarget:
     ) -> Exchange:
         """GET a path; an answer `limited` calls a rate limit (429 by default) is retried after
         the wait the server asks (Retry-After), or a second."""
+        return self.call(("GET", path, None), headers, limited)
+
+    def call(
+        self,
+        request: tuple[str, str, bytes | None],
+        headers: dict[str, str],
+        limited: Callable[[Exchange], bool] = _http_429,
+    ) -> Exchange:
+        """Send (method, path, JSON body or None), retried like `get` while rate-limited."""
+        method, path, body = request
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
         while True:
-            exchange = self.send("GET", path, headers)
+            exchange = self.send(method, path, headers, body)
             if not limited(exchange):
                 return exchange
             self.throttled += 1
@@ -180,7 +192,7 @@ def run_checks(
     try:
         while pending:
             for task_id in list(pending):
-                exchange = target.get(contract.path_for(task_id), headers, limited)
+                exchange = target.call(contract.request_for(task_id), headers, limited)
                 number = len(histories[task_id]) + 1
                 run.findings += _schema_findings(contract, exchange, task_id, number)
                 body = _decode(exchange.body)
@@ -283,7 +295,7 @@ def _probe(
         if token and credential.prefix_required:
             probes.append(("credential-prefix", {credential.header: credential.bare(token)}))
     for rule, sent in probes:
-        exchange = target.get(contract.path_for(known), sent, limited)
+        exchange = target.call(contract.request_for(known), sent, limited)
         run.checks.append((rule, known))
         run.findings += [
             replace(f, task_id=known)
@@ -292,7 +304,7 @@ def _probe(
             )
         ]
     unknown = contract.unknown_id()
-    exchange = target.get(contract.path_for(unknown), headers, limited)
+    exchange = target.call(contract.request_for(unknown), headers, limited)
     run.checks.append(("unknown-id", unknown))
     run.findings += [
         replace(f, task_id=unknown)

@@ -42,6 +42,7 @@ class TaskRecord:
     fields: Mapping[str, Any] = field(default_factory=dict)
     forced: tuple[tuple[float, State], ...] = ()
     serial: int = 0  # the n-th record of its API (and kind): values unique per task derive from it
+    kind: str = ""  # which of the API's kinds of task (files with `kinds`); "" for the only one
 
     def timeline(self) -> tuple[PlannedStep, ...]:
         """The plan with forced transitions applied: what the task does over all time."""

@@ -80,28 +80,48 @@ def _owner(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.record.owner
 
 
+_KEY = Option(
+    "key",
+    "The field's name; a dotted path reads a nested field (parameters.storageUri).",
+    {"type": "string"},
+    required=True,
+)
+
+
+def _field(data: Mapping[str, Any], key: str) -> Any:
+    """A create-request field by name, or by dotted path when no field has the whole name."""
+    if key in data or "." not in key:
+        return data.get(key)
+    value: Any = data
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
 @expression(
     "input",
     "A field of the create request, or `else` when it is absent or null.",
-    Option("key", "The field's name.", {"type": "string"}, required=True),
+    _KEY,
     Option("else", "The value when the request has no such field.", aliases=("default",)),
     holds=RECORD,
 )
 def _input(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    value = ctx.record.input.get(t["key"])  # absent and explicit null both take the fallback
+    value = _field(ctx.record.input, t["key"])  # absent and explicit null take the fallback
     return render(t.get("else"), ctx) if value is None else value
 
 
 @expression(
     "given",
     "`then` when the create request has the field (not null), else `else`.",
-    Option("key", "The field's name.", {"type": "string"}, required=True),
+    _KEY,
     _THEN,
     _ELSE,
     holds=RECORD,
 )
 def _given(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    present = ctx.record.input.get(t["key"]) is not None
+    present = _field(ctx.record.input, t["key"]) is not None
     return render(t.get("then") if present else t.get("else"), ctx)
 
 
@@ -343,15 +363,41 @@ def _permutation(api: str, salt: str, size: int) -> tuple[int, int]:
 
 
 def _format_holds(t: Mapping[str, Any], templates: Mapping[str, Any]) -> int:
-    return STEP if "{state}" in str(t.get("template", "")) else RECORD
+    from taskmock.core.template import volatility  # the walk over the named values
+
+    own = STEP if "{state}" in str(t.get("template", "")) else RECORD
+    return max(own, volatility(list((t.get("values") or {}).values()), templates))
+
+
+_BUILT_IN = ("id", "state", "api", "base_url", "api_url")
+
+
+def _template_check(t: Mapping[str, Any], templates: Mapping[str, Any]) -> list[tuple[str, str]]:
+    import string
+
+    named = set(t.get("values") or {})
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(str(t.get("template", ""))) if f]
+    except ValueError as exc:
+        return [("/template", f"not a format string: {exc}")]
+    unknown = sorted({f for f in fields if f not in named and f not in _BUILT_IN})
+    if unknown:
+        return [("/template", f"no value for {', '.join(unknown)}: name it under values")]
+    return []
 
 
 @expression(
     "format",
-    "A string with {id}, {state}, {api}, {base_url} (the mock's) and {api_url} (where the API's "
-    "paths start: base_url, or base_url/<api>).",
+    "A string with {id}, {state}, {api}, {base_url} (the mock's), {api_url} (where the API's "
+    "paths start: base_url, or base_url/<api>) and the placeholders `values` names.",
     Option("template", "The text, with {placeholders}.", {"type": "string"}, required=True),
+    Option(
+        "values",
+        "More placeholders, each a template (e.g. {project: {$: digits, per: owner}}).",
+        {"type": "object", "additionalProperties": {"$ref": "#/$defs/template"}},
+    ),
     holds=_format_holds,
+    check=_template_check,
 )
 def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     values = {
@@ -361,6 +407,8 @@ def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
         "base_url": ctx.base_url,
         "api_url": ctx.base_url + ctx.base_path,
     }
+    for name, template in (t.get("values") or {}).items():
+        values[name] = render(template, ctx)
     return str(t["template"]).format_map(values)
 
 

@@ -8,9 +8,12 @@ these entries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import quote
 
 from taskmock.core.registry import Option, Registry
 from taskmock.core.spec import Operation
@@ -22,11 +25,13 @@ __all__ = [
     "Catalog",
     "Collect",
     "Create",
+    "Download",
     "Fetch",
     "Find",
     "Forget",
     "Listing",
     "Poll",
+    "PollRequest",
     "Remove",
     "Role",
     "RoleEntry",
@@ -41,6 +46,7 @@ _STATUS = Option("status", "The HTTP status of the answer.", {"type": "integer",
 _RESPONSE = Option("response", "The answer's body template.", _TEMPLATE)
 _PARAM = Option("param", "The parameter carrying the id.", {"type": "string"}, required=True)
 _IN = Option("in", "Where that parameter is: path (default) or query.", {"enum": ["path", "query"]})
+_PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
 _RESOURCE = Option(
     "resource", "The kind of stored resource (e.g. video).", {"type": "string"}, required=True
 )
@@ -87,13 +93,75 @@ class Create(Role):
     example: Mapping[str, Any] | None = None
 
 
+class PollRequest(NamedTuple):
+    """The request that polls one task: method, path (with query) and JSON body (or None)."""
+
+    method: str
+    path: str
+    body: Any = None
+
+
 @dataclass(frozen=True)
 class Poll(Role):
-    """Answer one task's body as it is now (the API's `body` template)."""
+    """Answer one task's body as it is now (the API's `body` template, or the poll's own)."""
 
     role: ClassVar[str] = "poll"
     param: str = ""
     param_in: str = "path"
+    pattern: str | None = None
+    value: Any = None
+    body: Any = None
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str] | None:
+        """`pattern`, compiled."""
+        return None if self.pattern is None else re.compile(self.pattern)
+
+    def task_id(self, sent: Any) -> str | None:
+        """The task id in the value a request sent in `param` (None when `pattern` finds none)."""
+        if self.compiled is None:
+            return None if sent is None else str(sent)
+        found = self.compiled.search(str(sent))
+        if found is None:
+            return None
+        if "id" in self.compiled.groupindex:
+            return found.group("id")
+        return found.group(1) if self.compiled.groups else found.group(0)
+
+    def request_for(self, task_id: Any, sent: Any = None) -> PollRequest:
+        """The request that polls `task_id`, sending `sent` (the rendered `value`; default the
+        id) in `param`. Other path parameters take the named groups `pattern` finds in `sent`
+        (a composite name carries them), else "-"."""
+        value = task_id if sent is None else sent
+        found = self.compiled.search(str(value)) if self.compiled is not None else None
+        groups = {k: v for k, v in (found.groupdict() if found else {}).items() if v is not None}
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if self.param_in == "path" and name == self.param:
+                return quote(str(value), safe="")
+            return quote(groups.get(name, "-"), safe="")
+
+        path = _PATH_PARAMETER.sub(fill, self.operation.path)
+        if self.param_in == "query":
+            return PollRequest(
+                self.operation.method, f"{path}?{self.param}={quote(str(value), safe='')}"
+            )
+        if self.param_in == "body":
+            return PollRequest(self.operation.method, path, _at_pointer(self.param, value))
+        return PollRequest(self.operation.method, path)
+
+    def path_for(self, task_id: Any) -> str:
+        """The request path (with query) that addresses `task_id` through this operation."""
+        return self.request_for(task_id).path
+
+
+def _at_pointer(pointer: str, value: Any) -> Any:
+    """A JSON object holding `value` at a JSON pointer (`/a/b` gives {"a": {"b": value}})."""
+    keys = [k.replace("~1", "/").replace("~0", "~") for k in pointer.split("/")[1:]]
+    for key in reversed(keys):
+        value = {key: value}
+    return value
 
 
 @dataclass(frozen=True)
@@ -199,6 +267,16 @@ class Collect(Role):
 
 
 @dataclass(frozen=True)
+class Download(Role):
+    """Answer the task's video file (the sample MP4, video/mp4) on a vendor path."""
+
+    role: ClassVar[str] = "download"
+    param: str = ""
+    param_in: str = "path"
+    states: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class RoleEntry:
     """A role in the registry: its type and its options (YAML names)."""
 
@@ -227,7 +305,44 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Poll, (_PARAM, _IN)),
+    (
+        Poll,
+        (
+            Option(
+                "param",
+                "The parameter carrying the id; with `in: body`, a JSON pointer into the request "
+                "body (e.g. /operationName).",
+                {"type": "string"},
+                required=True,
+            ),
+            Option(
+                "in",
+                "Where that parameter is: path (default), query, or body (the request's JSON body, "
+                "checked against the spec: a POST that polls).",
+                {"enum": ["path", "query", "body"]},
+            ),
+            Option(
+                "pattern",
+                "A regular expression that cuts the id out of the parameter's value (a composite "
+                "name such as projects/p/operations/ID): its group `id` (or first). A value it "
+                "does not match is no task. Its other named groups fill the path parameters of "
+                "the same names when taskmock builds a poll request (hints, control plane).",
+                {"type": "string", "format": "regex"},
+            ),
+            Option(
+                "value",
+                "What a client sends in the parameter for a task, as a template (default the id), "
+                "e.g. the operation name the create answered.",
+                _TEMPLATE,
+            ),
+            Option(
+                "body",
+                "This poll's own representation of the task (default: the file's `body`): one "
+                "task, two documented shapes.",
+                _TEMPLATE,
+            ),
+        ),
+    ),
     (
         Listing,
         (
@@ -275,6 +390,20 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
     (Find, (_FIELD, _PARAM, _IN, _STATUS, _RESPONSE)),
     (Forget, (_FIELD, _PARAM, _IN, _STATUS)),
     (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
+    (
+        Download,
+        (
+            Option("param", "The parameter carrying the task id.", {"type": "string"}, True),
+            _IN,
+            _STATUS,
+            Option(
+                "states",
+                "The states in which the file exists (default: every state); in any other the "
+                "answer is the not-found error.",
+                {"type": "array", "minItems": 1, "items": {"type": ["string", "integer"]}},
+            ),
+        ),
+    ),
 ]
 for _type, _options in _ENTRIES:
     ROLES.add(RoleEntry(_type.role, _type, _options))
@@ -312,6 +441,7 @@ def parse_role(entry: Mapping[str, Any], operation: Operation) -> Role:
     role = ROLES[entry["role"]].type
     names = {f.name for f in fields(role)}
     values = {_field(k): v for k, v in entry.items() if k != "role" and _field(k) in names}
-    if "summary" in values:
-        values["summary"] = tuple(values["summary"])
+    for name in ("summary", "states"):
+        if name in values:
+            values[name] = tuple(values[name])
     return role(operation=operation, **values)

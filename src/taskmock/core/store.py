@@ -49,12 +49,18 @@ class OwnerIndex:
 
     def iterate(self, scope: Any, owner: Owner, everyone: bool = False) -> Iterator[str]:
         """The keys `owner` may see (or all, with `everyone`), oldest first."""
+        return self.iterate_scopes([scope], owner, everyone)
+
+    def iterate_scopes(
+        self, scopes: list[Any], owner: Owner, everyone: bool = False
+    ) -> Iterator[str]:
+        """The keys of several scopes `owner` may see (or all, with `everyone`), oldest first."""
         if everyone:
-            groups = [k for (s, _), k in self._keys.items() if s == scope]
+            groups = [k for (s, _), k in self._keys.items() if s in scopes]
         else:
-            groups = [self._keys.get((scope, None), {})]
+            groups = [self._keys.get((scope, None), {}) for scope in scopes]
             if owner is not None:
-                groups.append(self._keys.get((scope, owner), {}))
+                groups += [self._keys.get((scope, owner), {}) for scope in scopes]
         # Snapshots: another thread may add keys while a page is being read.
         streams = [((seq, key) for key, seq in list(keys.items())) for keys in groups if keys]
         for _, key in heapq.merge(*streams):
@@ -63,6 +69,11 @@ class OwnerIndex:
     def clear(self) -> None:
         """Forget every key."""
         self._keys.clear()
+
+
+def _scope(api: str, kind: str) -> Any:
+    """Where a task is indexed: its API, and its kind when the API has several."""
+    return (api, kind) if kind else api
 
 
 class InMemoryTaskStore:
@@ -101,7 +112,7 @@ class InMemoryTaskStore:
         key = str(record.id)
         with self._lock:
             self._tasks[(record.api, key)] = record
-            self._task_index.add(record.api, record.owner, key)
+            self._task_index.add(_scope(record.api, record.kind), record.owner, key)
 
     def get(self, api: str, task_id: Any) -> TaskRecord | None:
         """The record, or None."""
@@ -113,16 +124,22 @@ class InMemoryTaskStore:
             if api is None or record.api == api:
                 yield record
 
-    def visible(self, api: str, owner: Owner, everyone: bool = False) -> Iterator[TaskRecord]:
-        """The tasks of `api` that `owner` may see (its own and the public ones), oldest first."""
-        for key in self._task_index.iterate(api, owner, everyone):
+    def visible(
+        self, api: str, owner: Owner, everyone: bool = False, kinds: tuple[str, ...] = ("",)
+    ) -> Iterator[TaskRecord]:
+        """The tasks of `api` (of `kinds`) that `owner` may see (its own and the public ones),
+        oldest first."""
+        scopes = [_scope(api, kind) for kind in kinds]
+        for key in self._task_index.iterate_scopes(scopes, owner, everyone):
             record = self._tasks.get((api, key))
             if record is not None:
                 yield record
 
-    def count(self, api: str, owner: Owner, everyone: bool = False) -> int:
-        """How many tasks of `api` `owner` may see."""
-        return self._task_index.count(api, owner, everyone)
+    def count(
+        self, api: str, owner: Owner, everyone: bool = False, kinds: tuple[str, ...] = ("",)
+    ) -> int:
+        """How many tasks of `api` (of `kinds`) `owner` may see."""
+        return sum(self._task_index.count(_scope(api, k), owner, everyone) for k in kinds)
 
     # --- values derived from tasks, and inputs that refer to other resources -------------------
 
