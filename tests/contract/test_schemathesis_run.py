@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
 from tests.conftest import REPO_ROOT
 from tests.support import LiveMock, spec_path, start_live_mock
@@ -26,6 +27,7 @@ TOKENS = {
     "tensorpix": "Token abc123",
     "hailuo": "Bearer sk-test",
     "kokoon": "eyJhbGci.eyJzdWIi.c2ln",
+    "minimax": "Bearer sk-test",
     "control": "",
 }
 
@@ -49,7 +51,8 @@ def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Pat
         "run",
         f"{server.base_url}/__taskmock/openapi.json" if api == "control" else str(spec_path(api)),
         "--url",
-        server.base_url,
+        # An API not served at its root paths is under /<api> (root: false).
+        server.base_url + ("" if api == "control" else load_behaviour(api).base_path),
         "--max-examples",
         "15",
         "--generation-deterministic",

@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.scenario import load_behaviour
+from taskmock.core.spec import load_api
 from taskmock.http.app import MockConfig
 from tests.support import LiveMock, spec_path, start_live_mock
 
@@ -66,6 +68,19 @@ SUMMARY = re.compile(
 )
 
 
+def _served(api: str, folder: Path) -> str:
+    """The spec as the mock serves it: an API not served at its root paths (root: false) has them
+    under /<api>, so its copy says so (all specs share one --testBaseURL)."""
+    prefix = load_behaviour(api).base_path
+    if not prefix:
+        return str(spec_path(api))
+    document = load_api(api).document
+    copy = {**document, "paths": {prefix + path: item for path, item in document["paths"].items()}}
+    path = folder / f"{api}.json"
+    path.write_text(json.dumps(copy), encoding="utf-8")
+    return str(path)
+
+
 def _specmatic_jar() -> Path:
     found = find_spec("specmatic")
     assert found is not None, "specmatic is a dev dependency: make installs it"
@@ -90,7 +105,8 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    specs = [str(spec_path(api)) for api in ("kokoon", "tensorpix", "hailuo")] + [str(control)]
+    apis = ("kokoon", "tensorpix", "hailuo", "minimax")
+    specs = [_served(api, tmp_path) for api in apis] + [str(control)]
     env = {
         **os.environ,
         **CREDENTIALS,

@@ -9,17 +9,12 @@ import pytest
 from taskmock.core.clock import ManualClock
 from taskmock.core.spec import load_api
 from taskmock.http.app import MockConfig
-from tests.support import LiveMock, assert_conforms, start_live_mock
+from tests.support import API_NAMES, LiveMock, assert_conforms, start_live_mock
 
 AUTH = {
     "kokoon": {"Authorization": "eyJhbGci.eyJzdWIi.c2ln"},
     "tensorpix": {"Authorization": "Token abc123"},
     "hailuo": {"Authorization": "Bearer sk-test"},
-}
-POLLS = {
-    "kokoon": ("kokoon_task_get", "/kokoon/api/sr/v4/task/{}", "step"),
-    "tensorpix": ("jobs_retrieve", "/api/jobs/{}/", "status"),
-    "hailuo": ("vapi_task_get", "/task/{}", "status"),
 }
 
 
@@ -36,16 +31,20 @@ def mock(live: LiveMock) -> LiveMock:
     return live
 
 
-@pytest.mark.parametrize("api", list(POLLS))
+@pytest.mark.parametrize("api", API_NAMES)
 def test_every_example_id_answers_in_its_state_for_any_token(mock: LiveMock, api: str) -> None:
-    operation, path, status = POLLS[api]
     examples = mock.app.tasks.examples[api].tasks
     assert examples
     for example in examples:
-        reply = mock.request("GET", path.format(example.id), headers=AUTH[api])
+        record = mock.app.tasks.store.get(api, example.id)
+        assert record is not None, example.name
+        behaviour = mock.app.tasks.behaviour_of(record)  # the example's kind of task
+        method, path, body = mock.app.tasks.poll_request(record)
+        headers = {behaviour.auth.header: behaviour.auth.example}
+        reply = mock.request(method, path, body, headers)
         assert reply.status == 200, (example.name, reply.body)
-        assert_conforms(api, operation, reply)
-        assert reply.json()[status] == example.state
+        assert_conforms(api, behaviour.poll.operation.operation_id, reply)
+        assert behaviour.lifecycle.state_of(reply.json()) == example.state, example.name
 
 
 def test_the_ids_example_resources_and_outputs_name_answer(mock: LiveMock) -> None:
@@ -100,7 +99,9 @@ def test_the_control_plane_serves_its_document_for_the_loaded_catalog(mock: Live
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/json"
     document = reply.json()
-    assert sorted(document["components"]["parameters"]["Api"]["schema"]["enum"]) == sorted(POLLS)
+    assert sorted(document["components"]["parameters"]["Api"]["schema"]["enum"]) == sorted(
+        API_NAMES
+    )
     assert mock.request("GET", "/__taskmock/openapi.json").body == reply.body
 
 

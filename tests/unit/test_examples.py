@@ -47,13 +47,13 @@ def test_fetch_parameter_examples_are_stored_resources() -> None:
 @pytest.mark.parametrize("api", API_NAMES)
 def test_example_tasks_answer_their_example_in_its_state(api: str) -> None:
     service = _service()
-    behaviour = service.behaviour(api)
-    validator = behaviour.spec.component_validator(behaviour.task_component)
-    examples = {name: value for name, _, value, _, _ in iter_examples(behaviour.spec)}
+    examples = {name: value for name, _, value, _, _ in iter_examples(service.behaviour(api).spec)}
     for task in service.examples[api].tasks:
         record = service.find(api, task.id, owner="anyone")
         assert record is not None, task.name
         assert record.owner is None
+        behaviour = service.behaviour_of(record)  # the example's kind of task
+        validator = behaviour.spec.component_validator(behaviour.task_component)
         view = service.view(record, BASE)
         assert view.observation.state == task.state
         assert validator.is_valid(view.body), task.name

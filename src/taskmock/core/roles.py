@@ -176,11 +176,12 @@ class Listing(Role):
 
 @dataclass(frozen=True)
 class Cancel(Role):
-    """Force the scenario file's `cancelled` state now."""
+    """Force the scenario file's `cancelled` state now; answer `response` for the cancelled task."""
 
     role: ClassVar[str] = "cancel"
     param: str = ""
     param_in: str = "path"
+    response: Any = None
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,20 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Cancel, (_PARAM, _IN, _STATUS)),
+    (
+        Cancel,
+        (
+            _PARAM,
+            _IN,
+            _STATUS,
+            Option(
+                "response",
+                "The answer's body template, rendered for the task once cancelled (default: no "
+                "body).",
+                _TEMPLATE,
+            ),
+        ),
+    ),
     (
         Static,
         (

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from taskmock.core.engine import TaskRecord, observe
 from taskmock.core.roles import (
+    Cancel,
     Catalog,
     Collect,
     Create,
@@ -235,6 +236,9 @@ class VendorSurface:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
             return self._error(route, "conflict", str(exc), task_id=str(task_id))
+        response = cast(Cancel, route.operation).response
+        if response is not None:
+            return self._render_for(request, route, record, response)
         return self._empty(route, str(record.id))
 
     def _static(
