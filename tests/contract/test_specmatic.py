@@ -91,6 +91,7 @@ def _specmatic_jar() -> Path:
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
     bare = frozenset(value.split()[-1] for value in CREDENTIALS.values())
+    bare |= {"ak-taskmock-0123456789"}  # a signed auth accepts `tokens` by the key that signed
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare, example_tasks=True))
     yield live
     live.stop()
@@ -105,11 +106,13 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    apis = ("kokoon", "tensorpix", "hailuo", "minimax")
+    apis = ("kokoon", "tensorpix", "hailuo", "minimax", "kling")
     specs = [_served(api, tmp_path) for api in apis] + [str(control)]
     env = {
         **os.environ,
         **CREDENTIALS,
+        # Kling's JWT, signed now with the pack's test key (Specmatic adds "Bearer ").
+        "klingJwt": load_behaviour("kling").auth.example.removeprefix("Bearer "),
         "SPECMATIC_DISABLE_TELEMETRY": "true",
         "MAX_TEST_REQUEST_COMBINATIONS": "8",
     }

@@ -267,11 +267,17 @@ def test_v2_expired_special_path(taskmock: Taskmock) -> None:
 
 
 def test_v2_list_is_items_and_total(taskmock: Taskmock) -> None:
-    ids = {create_v2(taskmock) for _ in range(3)}
+    ids = [create_v2(taskmock) for _ in range(3)]
     status, page = call(taskmock, "GET", "/v2/query/video_generation")
     assert status == 200
     assert page["total"] == 3
-    assert {t["id"] for t in page["items"]} == ids
+    assert [t["id"] for t in page["items"]] == ids
+    # Pages count from 1 (documented).
+    first = call(taskmock, "GET", "/v2/query/video_generation?page_num=1&page_size=2")[1]
+    second = call(taskmock, "GET", "/v2/query/video_generation?page_num=2&page_size=2")[1]
+    assert [t["id"] for t in first["items"]] == ids[:2]
+    assert [t["id"] for t in second["items"]] == ids[2:]
+    assert second["total"] == 3
 
 
 def test_v2_delete_cancels_a_queued_task_and_says_so(taskmock: Taskmock) -> None:

@@ -47,7 +47,9 @@ def test_fetch_parameter_examples_are_stored_resources() -> None:
 @pytest.mark.parametrize("api", API_NAMES)
 def test_example_tasks_answer_their_example_in_its_state(api: str) -> None:
     service = _service()
-    examples = {name: value for name, _, value, _, _ in iter_examples(service.behaviour(api).spec)}
+    names: dict[str, list[Any]] = {}  # two kinds' polls may name their examples alike
+    for name, _, value, _, _ in iter_examples(service.behaviour(api).spec):
+        names.setdefault(name, []).append(value)
     for task in service.examples[api].tasks:
         record = service.find(api, task.id, owner="anyone")
         assert record is not None, task.name
@@ -58,8 +60,8 @@ def test_example_tasks_answer_their_example_in_its_state(api: str) -> None:
         assert view.observation.state == task.state
         assert validator.is_valid(view.body), task.name
         if task.body:  # the example's fields verbatim; any it leaves out, the mock fills in
-            example = examples[task.name]
-            assert {key: view.body[key] for key in example} == example
+            assert task.body in names[task.name]
+            assert {key: view.body[key] for key in task.body} == task.body
 
 
 def test_a_placeholder_gives_its_id_and_state_and_the_mock_renders_a_conforming_body() -> None:

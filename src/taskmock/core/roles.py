@@ -57,6 +57,21 @@ _FIELD = Option(
     required=True,
 )
 _ITEM = Option("item", "The template of each listed item.", _TEMPLATE, required=True)
+_PAGING = Option(
+    "paging",
+    "The page parameters when they are not limit/offset, page/page_size (from 1) or "
+    "page_num/page_size (from 0): {number: NAME, size: NAME, first: 0 or 1 (default 1)}.",
+    {
+        "type": "object",
+        "required": ["number", "size"],
+        "additionalProperties": False,
+        "properties": {
+            "number": {"type": "string"},
+            "size": {"type": "string"},
+            "first": {"enum": [0, 1]},
+        },
+    },
+)
 _PAGE_SIZE = Option(
     "page-size",
     "Items on a page when the request names no size (default 100; a request may ask for up "
@@ -172,6 +187,7 @@ class Listing(Role):
     response: Any = None
     page_size: int | None = None
     summary: tuple[str, ...] = ()
+    paging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +249,7 @@ class Catalog(Role):
     item: Any = None
     response: Any = None
     page_size: int | None = None
+    paging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +282,7 @@ class Collect(Role):
     item: Any = None
     response: Any = None
     page_size: int | None = None
+    paging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -350,6 +368,7 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             _STATUS,
             _RESPONSE,
             _PAGE_SIZE,
+            _PAGING,
             Option(
                 "summary",
                 "The fields of each task's poll body the list shows (default: all of it).",
@@ -400,10 +419,10 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Catalog, (_RESOURCE, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
+    (Catalog, (_RESOURCE, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE, _PAGING)),
     (Find, (_FIELD, _PARAM, _IN, _STATUS, _RESPONSE)),
     (Forget, (_FIELD, _PARAM, _IN, _STATUS)),
-    (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
+    (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE, _PAGING)),
     (
         Download,
         (

@@ -392,7 +392,7 @@ class VendorSurface:
 
     def _page(self, route: VendorRoute, values: dict[str, Any]) -> Page:
         op = cast(Listing | Catalog | Collect, route.operation)
-        return page_of(values, route.parameter_names, op.page_size or DEFAULT_PAGE)
+        return page_of(values, route.parameter_names, op.page_size or DEFAULT_PAGE, op.paging)
 
     def _listing(
         self,
