@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import API_NAMES
+
 pytestmark = pytest.mark.slow
 
 
@@ -57,7 +59,7 @@ def test_banner_commands_work_as_printed(
 ) -> None:
     _proc, _base, banner = server
     curls = [line for line in banner if line.startswith("curl ")]
-    assert len(curls) == 6  # a create and a poll for each of the three APIs
+    assert len(curls) == 2 * len(API_NAMES)  # a create and a poll for each API
     create, poll = (c for c in curls if "/api/jobs/" in c)  # tensorpix
     auth = re.search(r"-H '(Authorization): ([^']+)'", create)
     assert auth

@@ -28,7 +28,8 @@ TOKENS = {
     "hailuo": "Bearer sk-test",
     "kokoon": "eyJhbGci.eyJzdWIi.c2ln",
     "minimax": "Bearer sk-test",
-    "kling": "",  # a token signed when the test runs (below)
+    "kling": "",  # the pack's example credential, in its own header (below): a JWT signed now
+    "veo": "",  # its example key, in x-goog-api-key
     "control": "",
 }
 
@@ -36,7 +37,15 @@ TOKENS = {
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
     # A signed auth accepts `tokens` by the key that signed them.
-    bare = frozenset({"abc123", "sk-test", "eyJhbGci.eyJzdWIi.c2ln", "ak-taskmock-0123456789"})
+    bare = frozenset(
+        {
+            "abc123",
+            "sk-test",
+            "eyJhbGci.eyJzdWIi.c2ln",
+            "ak-taskmock-0123456789",
+            "AIzaSyTaskmockVeo-0123456789abcdefghijk",
+        }
+    )
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare))
     yield live
     live.stop()
@@ -62,8 +71,9 @@ def test_schemathesis_finds_no_failure(server: LiveMock, api: str, tmp_path: Pat
     ]
     if TOKENS[api]:
         args += ["--header", f"Authorization: {TOKENS[api]}"]
-    elif api != "control":  # a JWT signed now with the pack's test key, valid for half an hour
-        args += ["--header", f"Authorization: {load_behaviour(api).auth.example}"]
+    elif api != "control":  # e.g. Kling's JWT, signed now with the pack's test key
+        auth = load_behaviour(api).auth
+        args += ["--header", f"{auth.header}: {auth.example}"]
     result = subprocess.run(
         args, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False
     )

@@ -43,6 +43,8 @@ CREDENTIALS = {  # environment variable = security scheme name (Specmatic's conv
     "kokoonJwt": "eyJhbGci.eyJzdWIi.c2ln",
     "tokenAuth": "Token abc123",
     "bearerAuth": "sk-test",  # an http bearer scheme: Specmatic adds "Bearer "
+    "apiKeyHeader": "AIzaSyTaskmockVeo-0123456789abcdefghijk",  # Veo's x-goog-api-key
+    "oauth2Bearer": "ya29.taskmock-access-token",  # Veo's project form (Bearer)
 }
 OVERLAY = """\
 overlay: 1.0.0
@@ -106,7 +108,7 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     control.write_text(json.dumps(reply.json()), encoding="utf-8")
     (tmp_path / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
     (tmp_path / "specmatic.yaml").write_text("version: 2\ndisable_telemetry: true\n")
-    apis = ("kokoon", "tensorpix", "hailuo", "minimax", "kling")
+    apis = ("kokoon", "tensorpix", "hailuo", "minimax", "kling", "veo")
     specs = [_served(api, tmp_path) for api in apis] + [str(control)]
     env = {
         **os.environ,

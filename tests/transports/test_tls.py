@@ -16,6 +16,8 @@ import httpx
 import pytest
 import trustme
 
+from tests.support import API_NAMES
+
 pytestmark = pytest.mark.slow
 
 
@@ -80,7 +82,7 @@ def test_the_banner_says_where_the_ca_is_and_how_to_trust_it(served: Served) -> 
     assert path.read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert f"export SSL_CERT_FILE={path} REQUESTS_CA_BUNDLE={path}" in served.banner
     curls = [line for line in served.banner if line.startswith("curl -s --cacert ")]
-    assert len(curls) == 6  # every pasted command already trusts it
+    assert len(curls) == 2 * len(API_NAMES)  # every pasted command already trusts it
 
 
 def test_curl_with_the_printed_ca_reaches_it(served: Served) -> None:

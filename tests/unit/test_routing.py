@@ -49,3 +49,16 @@ def test_no_match_and_its_hints() -> None:
     assert target("GET", "/") is None
     assert ROUTER.methods_for("/api/jobs/7/") == ["DELETE", "GET", "HEAD"]
     assert ROUTER.nearest("GET", "/api/jobz/7/") == "GET /api/jobs/{id}/"
+
+
+def test_a_custom_method_colon_also_matches_its_escape() -> None:
+    router = Router([Route("POST", "/v1/models/{model}:generate", "gen")])
+    for path in (
+        "/v1/models/m-1:generate",
+        "/v1/models/m-1%3Agenerate",
+        "/v1/models/m-1%3agenerate",
+    ):
+        found = router.match("POST", path)
+        assert found is not None, path
+        assert found.params == {"model": "m-1"}
+    assert router.match("POST", "/v1/models/m-1%3Bgenerate") is None

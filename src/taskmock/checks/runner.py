@@ -266,7 +266,13 @@ def _not_a_task(contract: Contract, exchange: Exchange, body: Any) -> str:
     if not 200 <= exchange.status < 300 or not isinstance(body, dict):
         return f"poll answered {exchange.status}, not the task"
     business = contract.business
-    if business is not None and business.is_error(body):
+    # A failed task whose body carries its reason as a business code is still the task.
+    failed_task = (
+        business is not None
+        and business.means(body, "task-failure")
+        and contract.lifecycle.state_of(body) in contract.lifecycle.terminal
+    )
+    if business is not None and business.is_error(body) and not failed_task:
         meaning = next((m for m in business.codes if business.means(body, m)), "an error")
         return (
             f"poll answered {exchange.status} with business code {business.code(body)!r} "

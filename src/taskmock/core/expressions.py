@@ -11,6 +11,7 @@ list of lifecycle states, `salt` what makes two pseudo-random values of one task
 
 from __future__ import annotations
 
+import base64
 import math
 import random
 import uuid
@@ -410,6 +411,24 @@ def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     for name, template in (t.get("values") or {}).items():
         values[name] = render(template, ctx)
     return str(t["template"]).format_map(values)
+
+
+@expression(
+    "file",
+    "The video every download serves (mocks/files/sample.mp4), inline in the body: for APIs that "
+    "answer the bytes themselves.",
+    Option("encoding", "base64 (standard alphabet, padded).", {"enum": ["base64"]}, required=True),
+    holds=RECORD,
+)
+def _file(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return _sample_base64()
+
+
+@lru_cache(maxsize=1)
+def _sample_base64() -> str:
+    from taskmock.resources import sample_file
+
+    return base64.b64encode(sample_file().read_bytes()).decode("ascii")
 
 
 # --- list answers --------------------------------------------------------------------------------

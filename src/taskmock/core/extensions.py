@@ -10,7 +10,8 @@ Read from standard OpenAPI and a few `x-` extensions (each documented in specs/R
   pattern: REGEX}`: its JSON body carries the id at the pointer, and the named groups of the
   pattern in the id fill the path's parameters (a composite name such as projects/p/ops/ID);
 - `x-business-errors` at the top of the document: errors carried in a 2xx body (`at` a JSON
-  pointer, `success` codes) and which codes mean `unauthorized`, `rate-limited`, `not-found`;
+  pointer, `success` codes) and which codes mean `unauthorized`, `rate-limited`, `not-found`, or
+  `task-failure` (a failed task's own body carries it, as its reason: that body is still the task);
 - `x-credential-prefix` on an `apiKey` security scheme: text the header value carries before the
   token (`Token `).
 
@@ -46,7 +47,7 @@ SOURCES = ("seed", "vendor-docs", "inferred")
 #: Values of `x-task-role`.
 ROLES = ("poll", "create")
 #: What a business error code can mean, as keys of `x-business-errors`.
-BUSINESS_MEANINGS = ("unauthorized", "rate-limited", "not-found")
+BUSINESS_MEANINGS = ("unauthorized", "rate-limited", "not-found", "task-failure")
 #: Every extension taskmock reads (`x-credential-format` is descriptive: kept, never read).
 EXTENSIONS = (
     "x-source",

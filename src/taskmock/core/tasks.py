@@ -471,7 +471,9 @@ class TaskService:
             behaviour.scenarios[observation.record.scenario], poll.body if poll else None
         )
         body = render(template, self.context(observation, base_url))
-        if observation.record.fields and isinstance(body, dict):
+        # Field overrides (the control plane's, an example's body) are of the API's own body; a
+        # poll's own representation of the task is rendered as it is.
+        if observation.record.fields and isinstance(body, dict) and not (poll and poll.body):
             body.update(observation.record.fields)
         return body
 

@@ -45,14 +45,15 @@ class Route(Generic[T]):
     target: T
 
     def compile(self) -> re.Pattern[str]:
-        """The template as a regular expression with one named group per parameter."""
+        """The template as a regular expression with one named group per parameter. A literal
+        colon (a custom method, `{model}:generate`) also matches its escape `%3A`, which some
+        clients send: the two mean the same in a path."""
         pattern, last = "", 0
         for match in _PARAM.finditer(self.template):
-            pattern += (
-                re.escape(self.template[last : match.start()]) + f"(?P<{match.group(1)}>[^/]+)"
-            )
+            pattern += _literal(self.template[last : match.start()])
+            pattern += f"(?P<{match.group(1)}>[^/]+)"
             last = match.end()
-        return re.compile(pattern + re.escape(self.template[last:]) + "$")
+        return re.compile(pattern + _literal(self.template[last:]) + "$")
 
 
 class Match(NamedTuple, Generic[T]):
@@ -150,6 +151,10 @@ class Router(Generic[T]):
             key=lambda r: (r.template.strip("/").count("/") == segments, r.method == method),
         )
         return f"{best.method} {best.template}"
+
+
+def _literal(text: str) -> str:
+    return re.escape(text).replace(":", "(?::|%3[Aa])")
 
 
 def _common_start(a: str, b: str) -> int:
