@@ -22,7 +22,7 @@ from tests.conftest import FIXTURES
 from tests.support import LiveMock, start_live_mock
 
 CATALOG = FIXTURES / "mechanisms"
-RELAY = CATALOG / "specs" / "relay.yaml"
+COURIER = CATALOG / "specs" / "courier.yaml"
 FORGE = CATALOG / "specs" / "forge.yaml"
 NAME = "projects/123456/models/clip-1/operations/abc123"
 
@@ -30,14 +30,14 @@ NAME = "projects/123456/models/clip-1/operations/abc123"
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveMock]:
     server = start_live_mock(
-        MockConfig(apis=("relay",), catalogs=(CATALOG,), clock=ManualClock(), example_tasks=False)
+        MockConfig(apis=("courier",), catalogs=(CATALOG,), clock=ManualClock(), example_tasks=False)
     )
     yield server
     server.stop()
 
 
 def test_a_post_poll_sends_the_name_in_its_body_and_its_parts_in_the_path() -> None:
-    contract = Contract.from_spec(load_spec(RELAY))
+    contract = Contract.from_spec(load_spec(COURIER))
     method, path, body = contract.request_for(NAME)
     assert (method, path) == ("POST", "/v1/projects/123456/models/clip-1:fetch")
     assert body == b'{"name": "' + NAME.encode() + b'"}'
@@ -51,11 +51,11 @@ def test_a_post_poll_sends_the_name_in_its_body_and_its_parts_in_the_path() -> N
 def test_the_runner_follows_a_post_poll_to_its_end(live: LiveMock) -> None:
     live.app.tasks.reset()
     live.app.journal.clear()
-    record = live.app.tasks.create("relay", owner="rk-alice01")
+    record = live.app.tasks.create("courier", owner="rk-alice01")
     name = live.app.tasks.poll_request(record).body["name"]
-    target = HttpTarget(live.base_url + "/relay", sleep=live.clock.advance)
+    target = HttpTarget(live.base_url + "/courier", sleep=live.clock.advance)
     run = run_checks(
-        load_spec(RELAY), target, "rk-alice01", [name], poll_interval=10, now=live.clock.now
+        load_spec(COURIER), target, "rk-alice01", [name], poll_interval=10, now=live.clock.now
     )
     assert [f for f in run.findings if f.severity == ERROR] == []
     assert run.final_states == {name: "succeeded"}
@@ -65,7 +65,7 @@ def test_the_runner_follows_a_post_poll_to_its_end(live: LiveMock) -> None:
     assert all(e.method == "POST" for e in fetches)
     project = name.split("/")[1]
     assert {e.path for e in fetches if e.task_id == str(record.id)} == {
-        f"/relay/v1/projects/{project}/models/clip-1:fetch"
+        f"/courier/v1/projects/{project}/models/clip-1:fetch"
     }
 
 
@@ -74,11 +74,11 @@ def test_the_runner_catches_a_post_poll_that_answers_another_operation(
 ) -> None:
     """A server that answers every fetch with another task's name breaks id-echo."""
     live.app.tasks.reset()
-    record = live.app.tasks.create("relay", owner="rk-alice01")
-    other = live.app.tasks.create("relay", owner="rk-alice01")
+    record = live.app.tasks.create("courier", owner="rk-alice01")
+    other = live.app.tasks.create("courier", owner="rk-alice01")
     name = live.app.tasks.poll_request(record).body["name"]
     wrong = live.app.tasks.poll_request(other).body["name"]
-    target = HttpTarget(live.base_url + "/relay", sleep=live.clock.advance)
+    target = HttpTarget(live.base_url + "/courier", sleep=live.clock.advance)
     original = target.send
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Any:
@@ -87,7 +87,7 @@ def test_the_runner_catches_a_post_poll_that_answers_another_operation(
         return original(method, path, headers, body)
 
     monkeypatch.setattr(target, "send", send)
-    run = run_checks(load_spec(RELAY), target, "rk-alice01", [name], now=live.clock.now)
+    run = run_checks(load_spec(COURIER), target, "rk-alice01", [name], now=live.clock.now)
     assert "id-echo" in {f.rule for f in run.findings if f.severity == ERROR}
 
 
@@ -142,7 +142,7 @@ FETCH = "/v1/projects/{project}/models/{model}:fetch"
 def test_a_post_poll_that_does_not_say_enough_is_a_spec_problem(
     tmp_path: Path, edit: Any, message: str
 ) -> None:
-    found = _problems(RELAY, edit, tmp_path)
+    found = _problems(COURIER, edit, tmp_path)
     assert any(message in problem for problem in found), found
 
 

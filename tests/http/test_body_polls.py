@@ -1,5 +1,5 @@
 """Polls that are not plain GETs of an id, over real HTTP, on a made-up long-running-operation API
-(tests/fixtures/mechanisms, `relay`): a POST carrying the operation's name in its body (the id cut
+(tests/fixtures/mechanisms, `courier`): a POST carrying the operation's name in its body (the id cut
 out of the name, the name's parts in the path), a second poll with its own representation, a key
 in either of two headers, a download on a vendor path, composite names from format values."""
 
@@ -18,13 +18,13 @@ from tests.support import LiveMock, start_live_mock
 
 CATALOG = FIXTURES / "mechanisms"
 KEY = {"x-api-key": "rk-alice01"}
-FETCH = "/relay/v1/projects/{project}/models/clip-1:fetch"
+FETCH = "/courier/v1/projects/{project}/models/clip-1:fetch"
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveMock]:
     config = MockConfig(
-        apis=("relay",), catalogs=(CATALOG,), clock=ManualClock(), example_tasks=False
+        apis=("courier",), catalogs=(CATALOG,), clock=ManualClock(), example_tasks=False
     )
     server = start_live_mock(config)
     yield server
@@ -39,7 +39,7 @@ def mock(live: LiveMock) -> LiveMock:
 
 def create(mock: LiveMock, headers: dict[str, str] = KEY, **input: object) -> str:
     reply = mock.request(
-        "POST", "/relay/v1/models/clip-1:generate", {"prompt": "a boat", **input}, headers
+        "POST", "/courier/v1/models/clip-1:generate", {"prompt": "a boat", **input}, headers
     )
     assert reply.status == 200, reply.body
     return str(reply.json()["name"])
@@ -64,7 +64,7 @@ def test_a_post_poll_reads_the_id_out_of_the_name_in_its_body(mock: LiveMock) ->
     assert done == {
         "name": name,
         "done": True,
-        "response": {"uri": f"{mock.base_url}/relay/v1/files/{task_id}:download"},
+        "response": {"uri": f"{mock.base_url}/courier/v1/files/{task_id}:download"},
     }
     journal = [e for e in mock.app.journal if e.operation == "fetch_operation"]
     assert journal[-1].task_id == task_id
@@ -89,22 +89,22 @@ def test_a_post_poll_answers_the_documented_errors(
 def test_a_second_poll_answers_its_own_representation_of_the_same_task(mock: LiveMock) -> None:
     name = create(mock)
     task_id = name.rsplit("/", 1)[1]
-    first = mock.request("GET", f"/relay/v2/operations/{task_id}", headers=KEY).json()
+    first = mock.request("GET", f"/courier/v2/operations/{task_id}", headers=KEY).json()
     assert first == {"operation_id": task_id, "finished": False, "clip_url": None}
     mock.clock.advance(60)
-    later = mock.request("GET", f"/relay/v2/operations/{task_id}", headers=KEY).json()
+    later = mock.request("GET", f"/courier/v2/operations/{task_id}", headers=KEY).json()
     assert later["finished"] is True
-    assert later["clip_url"].endswith(f"/relay/v1/files/{task_id}:download")
+    assert later["clip_url"].endswith(f"/courier/v1/files/{task_id}:download")
     # The first representation is unchanged by the second's (each compiled and cached apart).
     assert fetch(mock, name)[1]["done"] is True  # type: ignore[index]
 
 
 def test_the_download_serves_the_video_once_the_task_has_it(mock: LiveMock) -> None:
     task_id = create(mock).rsplit("/", 1)[1]
-    early = mock.request("GET", f"/relay/v1/files/{task_id}:download", headers=KEY)
+    early = mock.request("GET", f"/courier/v1/files/{task_id}:download", headers=KEY)
     assert early.status == 404
     mock.clock.advance(60)
-    video = mock.request("GET", f"/relay/v1/files/{task_id}:download", headers=KEY)
+    video = mock.request("GET", f"/courier/v1/files/{task_id}:download", headers=KEY)
     assert (video.status, video.headers["content-type"]) == (200, "video/mp4")
     assert video.body == sample_file().read_bytes()
 
@@ -128,16 +128,16 @@ def test_a_nested_input_field_chooses_the_output(mock: LiveMock) -> None:
 
 
 def test_the_control_plane_and_the_fixture_handle_say_how_to_poll(mock: LiveMock) -> None:
-    task = mock.request("POST", "/__taskmock/tasks", {"api": "relay"}).json()
+    task = mock.request("POST", "/__taskmock/tasks", {"api": "courier"}).json()
     assert task["poll_method"] == "POST"
     name = task["poll_body"]["name"]
     project = name.split("/")[1]
-    assert task["poll_path"] == f"/relay/v1/projects/{project}/models/clip-1:fetch"
+    assert task["poll_path"] == f"/courier/v1/projects/{project}/models/clip-1:fetch"
     reply = mock.request(task["poll_method"], task["poll_path"], task["poll_body"], KEY)
     assert reply.json()["name"] == name
     from taskmock.testing import Taskmock
 
     handle = Taskmock(mock.app, mock.base_url)
-    made = handle.create("relay", owner="rk-alice01")
+    made = handle.create("courier", owner="rk-alice01")
     assert made.poll_method == "POST"
     assert json.dumps(made.poll_body).startswith('{"name": "projects/')

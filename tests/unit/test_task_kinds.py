@@ -33,10 +33,10 @@ def test_each_kind_takes_the_file_s_keys_and_says_what_differs() -> None:
 
 
 def test_a_file_without_kinds_is_one_kind() -> None:
-    relay = load_behaviour_file(FIXTURES / "mechanisms" / "mocks" / "relay.yaml")
-    assert relay.kind == ""
-    assert relay.every_kind == (relay,)
-    assert relay.of_kind("") is relay
+    courier = load_behaviour_file(FIXTURES / "mechanisms" / "mocks" / "courier.yaml")
+    assert courier.kind == ""
+    assert courier.every_kind == (courier,)
+    assert courier.of_kind("") is courier
 
 
 @pytest.mark.parametrize(
