@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from taskmock.core.scenario import load_behaviour
 from taskmock.testing import MockServer, Taskmock
 from tests.packs.pack_checks import Break, check_the_pack
 
@@ -40,12 +41,16 @@ V2_BODY = {
 
 @pytest.fixture(scope="module")
 def client_module(taskmock_server: MockServer) -> Iterator[ModuleType]:
-    """`minimax_mcp.server`, imported with its host and key pointing at the session's server."""
-    settings = {
+    """`minimax_mcp.server`, imported with the settings `taskmock serve` prints for the pack
+    (MINIMAX_API_HOST, MINIMAX_API_KEY), for the session's server."""
+    behaviour = load_behaviour("minimax")
+    printed = [s.line(taskmock_server.url, behaviour.base_path) for s in behaviour.sdk]
+    settings = dict(line.split("=", 1) for line in printed)
+    assert settings == {
         "MINIMAX_API_HOST": taskmock_server.url + "/minimax",
         "MINIMAX_API_KEY": KEY,
-        "MINIMAX_API_RESOURCE_MODE": "local",  # download the MP4, not just its URL
     }
+    settings["MINIMAX_API_RESOURCE_MODE"] = "local"  # download the MP4, not just its URL
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:

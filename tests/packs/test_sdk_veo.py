@@ -16,6 +16,7 @@ comes back done with `error`, or with no videos and the RAI filter fields. Nothi
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
+from taskmock.core.scenario import load_behaviour
 from taskmock.resources import sample_file
 from taskmock.testing import Taskmock
 from tests.packs.pack_checks import Break, check_the_pack
@@ -259,9 +261,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environment_variables_point_the_sdk_at_the_mock(
     taskmock: Taskmock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """As `taskmock serve` prints them for the pack (GOOGLE_VERTEX_BASE_URL, GOOGLE_API_KEY)."""
     _clean_environment(monkeypatch)
-    monkeypatch.setenv("GOOGLE_API_KEY", API_KEY)
-    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", taskmock.base_url("veo"))
+    behaviour = load_behaviour("veo")
+    for setting in behaviour.sdk:
+        name, value = setting.line(taskmock.url, behaviour.base_path).split("=", 1)
+        monkeypatch.setenv(name, value)
+    assert os.environ["GOOGLE_VERTEX_BASE_URL"] == taskmock.base_url("veo")
     client = genai.Client(vertexai=True)  # GOOGLE_VERTEX_BASE_URL is read only with vertexai=True
     operation = until_done(client, taskmock, generate(client))
     assert operation.result.generated_videos[0].video.video_bytes == SAMPLE

@@ -19,6 +19,7 @@ from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
 from taskmock.core.extensions import filled_path
+from taskmock.core.jwt_auth import JwtAuth
 from taskmock.core.roles import Create
 from taskmock.errors import MissingExtraError, UsageError
 from taskmock.http.app import MockApp, MockConfig
@@ -162,11 +163,23 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
             behaviour.lifecycle.label(step["state"]) for step in behaviour.scenario(None).path
         )
         lines.append(f"# {api}: {path}")
+        settings = "  ".join(s.line(base, behaviour.base_path) for s in behaviour.sdk)
+        lines.append(
+            f"#   base URL {base}{behaviour.base_path}" + (f"  SDK: {settings}" if settings else "")
+        )
+        lines += [f"#   ({s.note})" for s in behaviour.sdk if s.note]
         try:
             example = behaviour.auth.example
         except MissingExtraError as exc:  # a signed auth without PyJWT: say what to install
             lines += [f"# {exc}", ""]
             continue
+        if isinstance(behaviour.auth, JwtAuth):
+            signed = behaviour.auth
+            lines.append(
+                f"#   signed tokens: {'/'.join(signed.algorithms)} JWTs of key "
+                f"{', '.join(signed.keys)} (the one below lasts {signed.lifetime} s); "
+                "--jwt-key ID=SECRET adds yours"
+            )
         auth = f"-H '{behaviour.auth.header}: {example}'"
         create = next(
             (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),

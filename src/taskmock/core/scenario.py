@@ -35,6 +35,7 @@ __all__ = [
     "Behaviour",
     "ErrorAnswer",
     "Scenario",
+    "SdkSetting",
     "load_behaviour",
     "load_behaviour_file",
 ]
@@ -134,6 +135,7 @@ class Behaviour:
     scenarios: Mapping[str, Scenario]
     default_scenario: str
     root: bool = True  # also served at the spec's own paths, not only under /<api>
+    sdk: tuple[SdkSetting, ...] = ()
     kind: str = ""
     # Every kind of the API by name (this one too); one mapping shared by all of them.
     kinds: Mapping[str, Behaviour] = field(default_factory=dict, compare=False, repr=False)
@@ -214,6 +216,29 @@ class Behaviour:
         if not scenario.fields or not isinstance(body, dict) or "$" in body:
             return body
         return {**body, **scenario.fields}
+
+
+@dataclass(frozen=True)
+class SdkSetting:
+    """An environment variable (or setting) that points the vendor's SDK at the mock."""
+
+    env: str
+    value: str  # with {api_url}, {base_url}, {authority}, {base_path}
+    note: str = ""
+
+    def line(self, base_url: str, base_path: str) -> str:
+        """`NAME=value` for a mock at `base_url` (scheme://host:port)."""
+        authority = base_url.split("://", 1)[-1]
+        value = self.value.format(
+            api_url=base_url + base_path,
+            base_url=base_url,
+            authority=authority,
+            base_path=base_path,
+        )
+        return f"{self.env}={value}"
+
+
+_SDK_PLACEHOLDERS = ("api_url", "base_url", "authority", "base_path")
 
 
 @cache
@@ -344,6 +369,15 @@ def _operation_coverage(
 def _auth_problems(
     source: SourceDocument, kinds: Mapping[str, tuple[str, Mapping[str, Any]]]
 ) -> Iterator[Problem]:
+    for index, setting in enumerate(source.data.get("sdk", [])):
+        try:
+            SdkSetting(setting["env"], setting["value"]).line("http://h:1", "/x")
+        except (KeyError, IndexError, ValueError) as exc:
+            yield source.problem(
+                f"/sdk/{index}/value",
+                f"placeholders are {', '.join('{' + n + '}' for n in _SDK_PLACEHOLDERS)} "
+                f"(not {exc})",
+            )
     auth = source.data["auth"]
     for index, form in enumerate(auth.get("credentials") or []):
         try:
@@ -530,9 +564,15 @@ def _build(
 ) -> Behaviour:
     auth = _auth(data)
     root = bool(data.get("root", True))
+    sdk = tuple(
+        SdkSetting(str(e["env"]), str(e["value"]), str(e.get("note", "")))
+        for e in data.get("sdk", [])
+    )
     built: dict[str, Behaviour] = {}
     for kind, (_where, merged) in kinds.items():
-        built[kind] = _build_kind(kind, normalize(merged), data["api"], spec, auth, root, built)
+        built[kind] = _build_kind(
+            kind, normalize(merged), data["api"], spec, auth, root, sdk, built
+        )
     if len(built) == 1 and "" in built:
         return replace(built[""], kinds={})
     return next(iter(built.values()))
@@ -545,6 +585,7 @@ def _build_kind(
     spec: Spec,
     auth: Authenticator,
     root: bool,
+    sdk: tuple[SdkSetting, ...],
     kinds: Mapping[str, Behaviour],
 ) -> Behaviour:
     # `data` is normalized: option aliases under their names, so rendering reads one spelling.
@@ -585,6 +626,7 @@ def _build_kind(
         scenarios=scenarios,
         default_scenario=default,
         root=root,
+        sdk=sdk,
         kind=kind,
         kinds=kinds,
     )
