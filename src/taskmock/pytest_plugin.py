@@ -7,10 +7,10 @@
         assert job.state == 2
 
 Configure with a marker, `@pytest.mark.taskmock(seed=7, clock="wall", speed=60,
-apis=["hailuo"], tokens=["abc"], allow_problems=True, tls=True)`, or by overriding the
-`taskmock_config` fixture. One server per test session (so per pytest-xdist worker), and one HTTPS
-server once a test asks for `tls=True` (its CA bundle is `taskmock.ca_bundle`); every test gets a
-fresh mock, so tests never share tasks or clocks.
+apis=["hailuo"], tokens=["abc"], allow_problems=True, tls=True, jwt_keys={"ak": "sk"})`, or by
+overriding the `taskmock_config` fixture. One server per test session (so per pytest-xdist
+worker), and one HTTPS server once a test asks for `tls=True` (its CA bundle is
+`taskmock.ca_bundle`); every test gets a fresh mock, so tests never share tasks or clocks.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _MARKER_KEYS = {
     "allow_problems",
     "tls",
     "catalogs",
+    "jwt_keys",
 }
 
 
@@ -66,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "taskmock(seed=0, clock='manual', speed=1.0, apis=None, tokens=None, allow_problems=False,"
-        " tls=False, catalogs=None): configure the taskmock fixture for this test",
+        " tls=False, catalogs=None, jwt_keys=None): configure the taskmock fixture for this test",
     )
 
 
@@ -125,6 +126,8 @@ def taskmock(
         config = replace(config, apis=tuple(options["apis"]))
     if "tokens" in options:
         config = replace(config, tokens=frozenset(options["tokens"]))
+    if options.get("jwt_keys"):
+        config = replace(config, jwt_keys={**config.jwt_keys, **dict(options["jwt_keys"])})
     if "example_tasks" in options:
         config = replace(config, example_tasks=bool(options["example_tasks"]))
     if options.get("catalogs"):

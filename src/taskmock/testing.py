@@ -121,6 +121,8 @@ class Task:
     poll_path: str
     poll_url: str
     _mock: Taskmock
+    poll_method: str = "GET"
+    poll_body: Any = None  # the JSON body of a poll that sends the id in it (poll_method POST)
 
     @property
     def record(self) -> TaskRecord:
@@ -162,7 +164,8 @@ class Taskmock:
         return self.url + self.app.admin.behaviour(api).base_path
 
     def token(self, api: str) -> str:
-        """A valid `Authorization` value for `api`, e.g. `Token 3f9c...`."""
+        """A valid value of `api`'s credential header, e.g. `Token 3f9c...` (for a signed auth, a
+        token signed now with its first key)."""
         return self.app.admin.behaviour(api).auth.example
 
     def key(self, api: str) -> str:
@@ -184,10 +187,14 @@ class Taskmock:
         *,
         owner: str | None = None,
         input: dict[str, Any] | None = None,
+        kind: str | None = None,
         **fields: Any,
     ) -> Task:
-        """Create a task now; `fields` override its poll body, `input` is the create request."""
-        record = self.app.admin.create(api, scenario, owner=owner, input=input, fields=fields)
+        """Create a task now; `fields` override its poll body, `input` is the create request,
+        `kind` which kind of the API's tasks (default its first)."""
+        record = self.app.admin.create(
+            api, scenario, owner=owner, input=input, fields=fields, kind=kind
+        )
         return self._task(record)
 
     def task(self, api: str, task_id: Any) -> Task:
@@ -199,8 +206,8 @@ class Taskmock:
         return [self._task(record) for record in self.app.admin.all_tasks(api)]
 
     def _task(self, record: TaskRecord) -> Task:
-        path = self.app.admin.behaviour(record.api).poll_path(record.id, record.params)
-        return Task(record.api, record.id, path, self.url + path, self)
+        method, path, body = self.app.admin.poll_request(record)
+        return Task(record.api, record.id, path, self.url + path, self, method, body)
 
     def fail(self, task: Task) -> Task:
         """Fail the task now."""

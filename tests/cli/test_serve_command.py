@@ -75,11 +75,18 @@ def test_banner_commands_work_as_printed(
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status in (200, 201), create
         # The banner predicted the id the create got: its poll answers that task.
-        poll_url = poll.split()[-1]
+        poll_url = re.search(r"(https?://\S+)", poll)
+        assert poll_url
         asked = dict(re.findall(r"-H '([^:]+): ([^']+)'", poll))
-        with urllib.request.urlopen(
-            urllib.request.Request(poll_url, headers=asked), timeout=10
-        ) as reply:
+        method = re.search(r"-X (\w+)", poll)
+        data = re.search(r"-d '([^']+)'", poll)  # a poll that sends the task's name in its body
+        polled = urllib.request.Request(
+            poll_url.group(1),
+            data=data.group(1).encode() if data else None,
+            method=method.group(1) if method else "GET",
+            headers=asked,
+        )
+        with urllib.request.urlopen(polled, timeout=10) as reply:
             assert 200 <= reply.status < 300, poll
             assert json.load(reply)
 
@@ -132,6 +139,8 @@ def test_ctrl_c_stops_cleanly_and_requests_were_logged(
         (["--seed", "x"], "invalid int value: 'x'"),
         (["--admin-token", ""], "--admin-token is empty"),
         (["--token", "abc", "--token", ""], "--token is empty"),
+        (["--jwt-key", "ak-only"], "--jwt-key takes ID=SECRET"),
+        (["--jwt-key", "=secret"], "--jwt-key takes ID=SECRET"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(args: list[str], fragment: str) -> None:
@@ -189,3 +198,17 @@ def test_request_log_batches_inside_a_loop_and_writes_at_once_outside() -> None:
         "GET /b 200 0.1ms",
         "GET /c 200 0.1ms",
     ]
+
+
+def test_the_banner_says_how_an_sdk_finds_each_api_and_whose_keys_sign() -> None:
+    from taskmock.cli.serve_cmd import _banner
+    from taskmock.http.app import MockApp, MockConfig
+
+    app = MockApp(MockConfig(apis=("minimax", "kling"), jwt_keys={"ak-mine": "x" * 32}))
+    banner = _banner(app, "http://127.0.0.1:9")
+    assert (
+        "#   base URL http://127.0.0.1:9/minimax  SDK: MINIMAX_API_HOST=http://127.0.0.1:9/minimax"
+        in banner
+    )
+    assert "#   base URL http://127.0.0.1:9/kling\n" in banner
+    assert "signed tokens: HS256 JWTs of key ak-taskmock-0123456789, ak-mine" in banner

@@ -76,19 +76,29 @@ def serve() -> Iterator[Callable[[MockApp], LiveMock]]:
 def check(live: LiveMock, api: str, scenario: str = "success", **options: Any) -> CheckRun:
     record = live.app.tasks.create(api, scenario)
     clock = live.clock
-    # Where the API's paths start: under /<api> for a pack not served at the root.
-    base = live.base_url + load_behaviour(api).base_path
-    target = HttpTarget(base, max_requests=500, sleep=clock.advance)
+    behaviour = load_behaviour(api)
+    # An API not served at its root paths is under /<api>; a poll that sends the task's name in
+    # its body knows the task by that name.
+    target = HttpTarget(live.base_url + behaviour.base_path, max_requests=500, sleep=clock.advance)
+    poll = live.app.tasks.poll_request(record)
+    task_id = str(record.id) if poll.method == "GET" else _sent(poll.body)
     return run_checks(
         load_api(api),
         target,
-        load_behaviour(api).auth.example,  # the mock's example credential, whole
-        [str(record.id)],
+        behaviour.auth.example,  # the mock's example credential, whole
+        [task_id],
         poll_interval=5,
         max_wait=3600,
         now=clock.now,
         **options,
     )
+
+
+def _sent(body: Any) -> str:
+    """The one value a poll's JSON body carries (the task's name)."""
+    while isinstance(body, dict):
+        (body,) = body.values()
+    return str(body)
 
 
 def errors(run: CheckRun) -> set[str]:
@@ -272,6 +282,9 @@ CHECKS_RUN = {
     "fal": 6,
     "runway": 6,
     "luma": 6,
+    "minimax": 6,
+    "kling": 6,
+    "veo": 6,
 }
 SCENARIOS = [(api, name) for api in API_NAMES for name in load_behaviour(api).scenarios]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.jwt_auth import JwtAuth
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
 from tests.conftest import REPO_ROOT
@@ -34,7 +35,11 @@ CREDENTIALS = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMock]:
-    bare = frozenset(b.auth.token(b.auth.example) for b in BEHAVIOURS.values())
+    # A signed auth (Kling's JWTs) accepts `tokens` by the key that signed them.
+    bare = frozenset(
+        next(iter(b.auth.keys)) if isinstance(b.auth, JwtAuth) else b.auth.token(b.auth.example)
+        for b in BEHAVIOURS.values()
+    )
     live = start_live_mock(MockConfig(clock=ManualClock(), tokens=bare))
     yield live
     live.stop()

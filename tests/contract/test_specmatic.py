@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.jwt_auth import JwtAuth
 from taskmock.core.scenario import load_behaviour
 from taskmock.http.app import MockConfig
 from tests.support import API_NAMES, LiveMock, spec_path, start_live_mock
@@ -111,7 +112,8 @@ def server() -> Iterator[LiveMock]:
     bare = {value.split()[-1] for value in CREDENTIALS.values()}
     for api in API_NAMES:
         auth = load_behaviour(api).auth
-        bare.add(auth.token(auth.example))
+        # A signed auth (Kling's JWTs) accepts `tokens` by the key that signed them.
+        bare.add(next(iter(auth.keys)) if isinstance(auth, JwtAuth) else auth.token(auth.example))
     live = start_live_mock(
         MockConfig(clock=ManualClock(), tokens=frozenset(bare), example_tasks=True)
     )

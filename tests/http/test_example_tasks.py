@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from taskmock.core.clock import ManualClock
+from taskmock.core.extensions import required_headers
 from taskmock.core.spec import load_api
 from taskmock.http.app import MockConfig
 from tests.support import API_NAMES, LiveMock, assert_conforms, start_live_mock
@@ -15,18 +16,6 @@ AUTH = {
     "kokoon": {"Authorization": "eyJhbGci.eyJzdWIi.c2ln"},
     "tensorpix": {"Authorization": "Token abc123"},
     "hailuo": {"Authorization": "Bearer sk-test"},
-    "runway": {
-        "Authorization": "Bearer key_" + "0123456789abcdef" * 8,
-        "X-Runway-Version": "2024-11-06",
-    },
-    "luma": {"Authorization": "Bearer luma-key"},
-}
-POLLS = {
-    "kokoon": ("kokoon_task_get", "/kokoon/api/sr/v4/task/{}", "step"),
-    "tensorpix": ("jobs_retrieve", "/api/jobs/{}/", "status"),
-    "hailuo": ("vapi_task_get", "/task/{}", "status"),
-    "runway": ("tasks_retrieve", "/runway/v1/tasks/{}", "status"),
-    "luma": ("getGeneration", "/luma/generations/{}", "state"),
 }
 
 
@@ -43,16 +32,23 @@ def mock(live: LiveMock) -> LiveMock:
     return live
 
 
-@pytest.mark.parametrize("api", list(POLLS))
+@pytest.mark.parametrize("api", API_NAMES)
 def test_every_example_id_answers_in_its_state_for_any_token(mock: LiveMock, api: str) -> None:
-    operation, path, status = POLLS[api]
     examples = mock.app.tasks.examples[api].tasks
     assert examples
     for example in examples:
-        reply = mock.request("GET", path.format(example.id), headers=AUTH[api])
-        assert reply.status == 200, (example.name, reply.body)
-        assert_conforms(api, operation, reply)
-        assert reply.json()[status] == example.state
+        record = mock.app.tasks.store.get(api, example.id)
+        assert record is not None, example.name
+        behaviour = mock.app.tasks.behaviour_of(record)  # the example's kind of task
+        method, path, body = mock.app.tasks.poll_request(record)
+        headers = {
+            behaviour.auth.header: behaviour.auth.example,
+            **required_headers(behaviour.spec, behaviour.poll.operation),  # a version header
+        }
+        reply = mock.request(method, path, body, headers)
+        assert 200 <= reply.status < 300, (example.name, reply.body)
+        assert_conforms(api, behaviour.poll.operation.operation_id, reply)
+        assert behaviour.lifecycle.state_of(reply.json()) == example.state, example.name
 
 
 def test_the_ids_example_resources_and_outputs_name_answer(mock: LiveMock) -> None:

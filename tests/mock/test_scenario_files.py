@@ -17,13 +17,14 @@ from tests.support import API_NAMES, scenario_path, spec_path
 
 @pytest.mark.parametrize("api", API_NAMES)
 def test_bundled_scenarios_load_with_the_required_set(api: str) -> None:
-    behaviour = load_behaviour(api)
-    assert {"success", "failure", "slow-queue"} <= set(behaviour.scenarios)
-    if "cancelled" in behaviour.forced_states:  # the vendor can cancel (Luma cannot)
-        assert "cancel" in behaviour.scenarios
-    assert behaviour.default_scenario == "success"
-    roles = {op.role for op in behaviour.operations.values()}
-    assert {"create", "poll"} <= roles
+    for behaviour in load_behaviour(api).every_kind:
+        roles = {op.role for op in behaviour.operations.values()}
+        assert {"create", "poll"} <= roles
+        # `cancel` where the vendor can cancel (a cancel operation, or a cancelled state).
+        cancels = "cancel" in roles or "cancelled" in behaviour.forced_states
+        required = {"success", "failure", "slow-queue"} | ({"cancel"} if cancels else set())
+        assert required <= set(behaviour.scenarios), behaviour.kind
+        assert behaviour.default_scenario == "success"
 
 
 def test_preview_variants_exist_where_the_vendor_has_one() -> None:
@@ -35,7 +36,8 @@ def test_preview_variants_exist_where_the_vendor_has_one() -> None:
 def test_every_spec_operation_is_played() -> None:
     for api in API_NAMES:
         behaviour = load_behaviour(api)
-        assert {op.operation_id for op in behaviour.spec.operations()} == set(behaviour.operations)
+        played = {op for kind in behaviour.every_kind for op in kind.operations}
+        assert {op.operation_id for op in behaviour.spec.operations()} == played
 
 
 def _broken(tmp_path: Path, api: str, old: str, new: str) -> Path:
@@ -106,6 +108,13 @@ def _broken(tmp_path: Path, api: str, old: str, new: str) -> Path:
             "is not valid",
         ),
         ("kokoon", "task: Task\n", "task: Tusk\n", "/task", "did you mean 'Task'?"),
+        (
+            "hailuo",
+            "  rate-limited:",
+            "  rate-limted:",
+            "/errors/rate-limted",
+            "no refusal answers with 'rate-limted'; did you mean 'rate-limited'?",
+        ),
         (
             "kokoon",
             "  failed: error\n",

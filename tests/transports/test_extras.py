@@ -8,12 +8,15 @@ import textwrap
 
 import pytest
 
+from tests.conftest import FIXTURES
+
+MECHANISMS = FIXTURES / "mechanisms"
 pytestmark = pytest.mark.slow
 
-# Run in a fresh interpreter where httpx, trustme and uvicorn cannot be imported.
+# Run in a fresh interpreter where httpx, trustme, uvicorn and PyJWT cannot be imported.
 WITHOUT_EXTRAS = """
 import sys
-for name in ("httpx", "trustme", "uvicorn"):
+for name in ("httpx", "trustme", "uvicorn", "jwt"):
     sys.modules[name] = None  # `import name` now fails as if it were not installed
 """
 
@@ -57,3 +60,22 @@ def test_serve_tls_without_the_extra_exits_2_naming_it() -> None:
         "taskmock: error: TLS with a throw-away certificate needs the 'tls' extra: "
         "pip install 'taskmock[tls]'"
     )
+
+
+def test_a_signed_auth_without_the_extra_answers_a_problem_naming_it() -> None:
+    """PyJWT is imported on the first verification: the mock loads and serves every other API,
+    and a request to an API whose auth verifies JWTs gets a 501 problem naming the extra."""
+    done = python(f"""
+        from taskmock.http.app import MockApp, MockConfig
+        from taskmock.http.messages import Request
+        from taskmock.cli.serve_cmd import _banner
+        app = MockApp(MockConfig(apis=("forge",), catalogs=({str(MECHANISMS)!r},)))
+        reply = app.handle(Request("GET", "/forge/v1/renders", "", {{"authorization": "Bearer x"}}, b""))
+        print(reply.status, reply.json()["detail"])
+        print([line for line in _banner(app, "http://h").splitlines() if "extra" in line][0])
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "501 JWT credentials needs the 'jwt' extra: pip install 'taskmock[jwt]'",
+        "# JWT credentials needs the 'jwt' extra: pip install 'taskmock[jwt]'",
+    ]

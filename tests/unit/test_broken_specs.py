@@ -184,7 +184,11 @@ def test_a_misspelt_task_role(tmp_path: Path) -> None:
 def test_a_poll_that_is_not_a_get(tmp_path: Path) -> None:
     path = _write_variant(tmp_path, "kokoon", "x-task-role: create", "x-task-role: poll")
     messages = [(p.pointer, p.message) for p in validate_file(path)]
-    assert (f"{TASK_POST}/x-task-role", "a poll operation is a GET") in messages
+    assert (
+        f"{TASK_POST}/x-task-role",
+        "a poll operation is a GET, or says where its body carries the id "
+        "(x-task-id: {in: body, at: /POINTER})",
+    ) in messages
 
 
 def test_a_poll_needs_one_id_parameter(tmp_path: Path) -> None:

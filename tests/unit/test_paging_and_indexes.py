@@ -157,3 +157,19 @@ def test_a_removed_task_leaves_no_index_entry() -> None:
     # Lookups already skip a missing task; the entries must go too, or a long run leaks them.
     store = tasks.store
     assert (store._derived, store._users, store._derived_of, store._uses_of) == ({}, {}, {}, {})
+
+
+def test_paging_names_the_page_parameters_and_the_first_page() -> None:
+    paging = {"number": "pageNum", "size": "pageSize", "first": 1}
+    first = page_of({"pageNum": 1, "pageSize": 30}, {"pageNum", "pageSize"}, 100, paging)
+    assert (first.offset, first.limit) == (0, 30)
+    third = page_of({"pageNum": 3, "pageSize": 30}, {"pageNum", "pageSize"}, 100, paging)
+    assert (third.offset, third.limit) == (60, 30)
+    assert page_of({}, set(), 50, paging) == Page(0, 50, "pageNum", 1)
+    links = third.links("http://h/tasks", "pageNum=3&pageSize=30", 100)
+    assert links == {
+        "next": "http://h/tasks?pageSize=30&pageNum=4",
+        "previous": "http://h/tasks?pageSize=30&pageNum=2",
+    }
+    zero_based = page_of({"p": 0}, {"p"}, 10, {"number": "p", "size": "n", "first": 0})
+    assert zero_based.offset == 0

@@ -93,3 +93,16 @@ def test_a_spanning_parameter_never_takes_a_path_another_route_names() -> None:
     assert found is not None
     assert found.params["route"] == "jobs/7/more"
     assert router.methods_for("/q/main/stills/hd") == ["POST"]
+
+
+def test_a_custom_method_colon_also_matches_its_escape() -> None:
+    router = Router([Route("POST", "/v1/models/{model}:generate", "gen")])
+    for path in (
+        "/v1/models/m-1:generate",
+        "/v1/models/m-1%3Agenerate",
+        "/v1/models/m-1%3agenerate",
+    ):
+        found = router.match("POST", path)
+        assert found is not None, path
+        assert found.params == {"model": "m-1"}
+    assert router.match("POST", "/v1/models/m-1%3Bgenerate") is None

@@ -77,14 +77,14 @@ def test_seed_copies_match_shared_seeds(seed_file: str) -> None:
 @pytest.mark.parametrize("api", API_NAMES)
 def test_every_lifecycle_state_has_an_example_of_its_own(api: str) -> None:
     spec = load_api(api)
-    ((component, lifecycle),) = spec.lifecycles.items()
-    validator = spec.component_validator(component)
-    seen = set()
-    for _, _, value, _, placeholder in iter_examples(spec):
-        state = lifecycle.state_of(value)  # a state may show by its conditions (`when`)
-        if not placeholder and state is not None and validator.is_valid(value):
-            seen.add(state)
-    assert seen == set(lifecycle.states)
+    for component, lifecycle in spec.lifecycles.items():  # one per kind of task
+        validator = spec.component_validator(component)
+        seen = set()
+        for _, _, value, _, placeholder in iter_examples(spec):
+            if placeholder or not isinstance(value, dict) or not validator.is_valid(value):
+                continue
+            seen.add(lifecycle.state_of(value))
+        assert seen - {None} == set(lifecycle.states), component
 
 
 def test_documented_field_types() -> None:

@@ -76,8 +76,20 @@ class HttpTarget:
     ) -> Exchange:
         """GET a path; an answer `limited` calls a rate limit (429 by default) is retried after
         the wait the server asks (Retry-After), or a second."""
+        return self.call(("GET", path, None), headers, limited)
+
+    def call(
+        self,
+        request: tuple[str, str, bytes | None],
+        headers: dict[str, str],
+        limited: Callable[[Exchange], bool] = _http_429,
+    ) -> Exchange:
+        """Send (method, path, JSON body or None), retried like `get` while rate-limited."""
+        method, path, body = request
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
         while True:
-            exchange = self.send("GET", path, headers)
+            exchange = self.send(method, path, headers, body)
             if not limited(exchange):
                 return exchange
             self.throttled += 1
@@ -186,7 +198,7 @@ def run_checks(
     try:
         while pending:
             for task_id in list(pending):
-                exchange = target.get(contract.path_for(task_id), headers, limited)
+                exchange = target.call(contract.request_for(task_id), headers, limited)
                 number = len(histories[task_id]) + 1
                 run.findings += _schema_findings(contract, exchange, task_id, number)
                 body = _decode(exchange.body)
@@ -260,7 +272,13 @@ def _not_a_task(contract: Contract, exchange: Exchange, body: Any) -> str:
     if not 200 <= exchange.status < 300 or not isinstance(body, dict):
         return f"poll answered {exchange.status}, not the task"
     business = contract.business
-    if business is not None and business.is_error(body):
+    # A failed task whose body carries its reason as a business code is still the task.
+    failed_task = (
+        business is not None
+        and business.means(body, "task-failure")
+        and contract.lifecycle.state_of(body) in contract.lifecycle.terminal
+    )
+    if business is not None and business.is_error(body) and not failed_task:
         meaning = next((m for m in business.codes if business.means(body, m)), "an error")
         return (
             f"poll answered {exchange.status} with business code {business.code(body)!r} "
@@ -289,7 +307,8 @@ def _probe(
         if token and credential.prefix_required:
             probes.append(("credential-prefix", {credential.header: credential.bare(token)}))
     for rule, sent in probes:  # only the credential differs from a poll
-        exchange = target.get(contract.path_for(known), {**contract.poll_headers, **sent}, limited)
+        sent = {**contract.poll_headers, **sent}
+        exchange = target.call(contract.request_for(known), sent, limited)
         run.checks.append((rule, known))
         run.findings += [
             replace(f, task_id=known)
@@ -298,7 +317,7 @@ def _probe(
             )
         ]
     unknown = contract.unknown_id()
-    exchange = target.get(contract.path_for(unknown), headers, limited)
+    exchange = target.call(contract.request_for(unknown), headers, limited)
     run.checks.append(("unknown-id", unknown))
     run.findings += [
         replace(f, task_id=unknown)

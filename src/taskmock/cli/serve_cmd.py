@@ -19,10 +19,11 @@ from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import bundled_catalog
 from taskmock.core.clock import make_clock
 from taskmock.core.extensions import required_headers
+from taskmock.core.jwt_auth import JwtAuth
 from taskmock.core.roles import Create
 from taskmock.core.scenario import Behaviour
 from taskmock.core.spec import Operation, Spec
-from taskmock.errors import UsageError
+from taskmock.errors import MissingExtraError, UsageError
 from taskmock.http.app import MockApp, MockConfig
 from taskmock.http.control import ADMIN_HEADER, PREFIX
 from taskmock.http.server import HttpServer, Limits, printable
@@ -71,6 +72,13 @@ def register(commands: Any) -> None:
         "--admin-token", help=f"require this token in {ADMIN_HEADER} on the control plane"
     )
     serve.add_argument(
+        "--jwt-key",
+        action="append",
+        metavar="ID=SECRET",
+        help="accept JSON Web Tokens signed with SECRET for key ID on every API whose auth "
+        "verifies signed tokens (repeatable; besides the keys its scenario file names)",
+    )
+    serve.add_argument(
         "--no-example-tasks",
         dest="example_tasks",
         action="store_false",
@@ -93,6 +101,17 @@ def register(commands: Any) -> None:
     )
     tls.add_argument("--tls-key", metavar="PEM", help="its private key (if not in --tls-cert)")
     serve.set_defaults(run=run)
+
+
+def _jwt_keys(given: list[str]) -> dict[str, str]:
+    """`--jwt-key ID=SECRET` values as a mapping; UsageError for one without both parts."""
+    keys = {}
+    for item in given:
+        key, sep, secret = item.partition("=")
+        if not sep or not key or not secret:
+            raise UsageError(f"--jwt-key takes ID=SECRET (both non-empty), not {item!r}")
+        keys[key] = secret
+    return keys
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -152,7 +171,6 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
         "",
     ]
     for api, behaviour in tasks.behaviours.items():
-        auth = f"-H '{behaviour.auth.header}: {behaviour.auth.example}'"
         path = " -> ".join(
             behaviour.lifecycle.label(step["state"]) for step in behaviour.scenario(None).path
         )
@@ -162,6 +180,19 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
             f"#   base URL {base}{behaviour.base_path}" + (f"  SDK: {settings}" if settings else "")
         )
         lines += [f"#   ({s.note})" for s in behaviour.sdk if s.note]
+        try:
+            example = behaviour.auth.example
+        except MissingExtraError as exc:  # a signed auth without PyJWT: say what to install
+            lines += [f"# {exc}", ""]
+            continue
+        if isinstance(behaviour.auth, JwtAuth):
+            signed = behaviour.auth
+            lines.append(
+                f"#   signed tokens: {'/'.join(signed.algorithms)} JWTs of key "
+                f"{', '.join(signed.keys)} (the one below lasts {signed.lifetime} s); "
+                "--jwt-key ID=SECRET adds yours"
+            )
+        auth = f"-H '{behaviour.auth.header}: {example}'"
         create = next(
             (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
             None,
@@ -173,9 +204,18 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
                 f"{auth}{_header_options(behaviour.spec, create.operation)} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
-        next_id = tasks.next_task_id(api)
-        poll = _header_options(behaviour.spec, behaviour.poll.operation)
-        lines += [f"{curl} {auth}{poll} {base}{behaviour.poll_path(next_id)}", ""]
+        stand_in = tasks.ephemeral(api, tasks.next_task_id(api), behaviour.auth.owner_of(example))
+        method, poll_path, poll_body = tasks.poll_request(stand_in.record)
+        auth += _header_options(behaviour.spec, behaviour.poll.operation)
+        if method == "GET":
+            lines += [f"{curl} {auth} {base}{poll_path}", ""]
+        else:
+            body = json.dumps(poll_body, separators=(",", ":"))
+            lines += [
+                f"{curl} -X {method} {base}{poll_path} {auth} "
+                f"-H 'content-type: application/json' -d '{body}'",
+                "",
+            ]
     if tasks.examples:
         count = sum(len(found.tasks) for found in tasks.examples.values())
         lines.append(
@@ -202,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--admin-token is empty (an unset variable?): give one or leave it out")
     if args.token and "" in args.token:
         raise UsageError("--token is empty (an unset variable?); give a token or leave it out")
+    args.jwt_keys = _jwt_keys(args.jwt_key or [])
     tls, temporary = _tls(args)
     try:
         return _serve(args, tls)
@@ -221,6 +262,7 @@ def _serve(args: argparse.Namespace, tls: ServerTLS | None) -> int:
             admin_token=args.admin_token,
             tokens=frozenset(args.token) if args.token else None,
             example_tasks=args.example_tasks,
+            jwt_keys=args.jwt_keys,
         )
     )
     sock = _listen(args.host, args.port)

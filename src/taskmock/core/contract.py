@@ -8,6 +8,7 @@ wrong.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from taskmock.core.spec import Operation, Spec
 from taskmock.errors import SpecError
 
 __all__ = ["BusinessErrors", "Contract", "CreateCall", "Credential", "IdParameter"]
+
+_PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,14 @@ def _among(value: Any, values: tuple[Any, ...]) -> bool:
 
 @dataclass(frozen=True)
 class IdParameter:
-    """The parameter a poll operation takes the task id in."""
+    """Where a poll operation takes the task id: a path or query parameter (`name`), or a JSON
+    pointer into its request body (`location` "body", `name` the pointer; the named groups of
+    `pattern` in the id fill the path's parameters: a composite name carries them)."""
 
     name: str
-    location: str  # "path" or "query"
+    location: str  # "path", "query" or "body"
     schema: Mapping[str, Any]
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,12 @@ class Contract:
         path = self.filled_path(self.poll, but=self.task_id.name)
         if self.task_id.location == "query":
             return f"{path}?{quote(self.task_id.name, safe='')}={value}"
+        if self.task_id.location == "body":
+            found = re.search(self.task_id.pattern or "$^", str(task_id))
+            groups = found.groupdict() if found else {}
+            return _PATH_PARAMETER.sub(
+                lambda m: quote(str(groups.get(m.group(1)) or "-"), safe=""), self.poll.path
+            )
         return path.replace("{" + self.task_id.name + "}", value)
 
     def filled_path(self, operation: Operation, but: str | None = None) -> str:
@@ -163,8 +175,21 @@ class Contract:
                 path = path.replace("{" + name + "}", quote(example, safe="/"))
         return path
 
+    def request_for(self, task_id: Any) -> tuple[str, str, bytes | None]:
+        """(method, path, JSON body or None) of the request that reads `task_id`."""
+        if self.task_id.location != "body":
+            return self.poll.method, self.path_for(task_id), None
+        keys = [k.replace("~1", "/").replace("~0", "~") for k in self.task_id.name.split("/")[1:]]
+        body: Any = str(task_id)
+        for key in reversed(keys):
+            body = {key: body}
+        return self.poll.method, self.path_for(task_id), json.dumps(body).encode()
+
     def unknown_id(self) -> str:
-        """An id no task has, shaped by the id parameter's schema (so it passes input checks)."""
+        """An id no task has, shaped by the id parameter's schema (so it passes input checks);
+        a composite id (`pattern`) is an example of it with its id part replaced."""
+        if self.task_id.pattern is not None:
+            return self._unknown_composite(self.task_id.pattern)
         schema = self.spec.resolve(self.task_id.schema)
         schema = schema if isinstance(schema, dict) else {}
         kinds = schema.get("type", "string")
@@ -189,6 +214,19 @@ class Contract:
                 break
         return candidates[0]
 
+    def _unknown_composite(self, pattern: str) -> str:
+        compiled = re.compile(pattern)
+        group = "id" if "id" in compiled.groupindex else (1 if compiled.groups else 0)
+        for example in _examples(self.spec.resolve(self.task_id.schema)):
+            found = compiled.search(example)
+            if found is None:
+                continue
+            start, end = found.span(group)
+            probe = example[:start] + "taskmockprobe0unknown" + example[end:]
+            if compiled.search(probe):
+                return probe
+        return "taskmock-probe-unknown-id"
+
     def response_source(self, status: int) -> str | None:
         """The provenance of the poll response declared for `status`, None if none is."""
         declared = _declared_response(self.poll, status)
@@ -202,6 +240,14 @@ class Contract:
     def declared_statuses(self) -> list[int]:
         """The HTTP status codes the poll operation documents (ranges and default left out)."""
         return [int(s) for s in self.poll.raw.get("responses", {}) if str(s).isdigit()]
+
+
+def _examples(schema: Any) -> list[str]:
+    """The string examples a schema gives (`examples`, `example`, `default`)."""
+    if not isinstance(schema, dict):
+        return []
+    found = [*(schema.get("examples") or []), schema.get("example"), schema.get("default")]
+    return [value for value in found if isinstance(value, str)]
 
 
 def _declared_response(operation: Operation, status: int) -> Any:

@@ -44,6 +44,7 @@ class TaskRecord:
     serial: int = 0  # the n-th record of its API (and kind): values unique per task derive from it
     params: Mapping[str, str] = field(default_factory=dict)  # the create request's path parameters
     deadline: float | None = None  # when a deadline set at creation falls (`with_deadline`)
+    kind: str = ""  # which of the API's kinds of task (files with `kinds`); "" for the only one
 
     def timeline(self) -> tuple[PlannedStep, ...]:
         """The plan with forced transitions applied: what the task does over all time."""

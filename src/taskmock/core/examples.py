@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from taskmock.core.engine import PlannedStep, TaskRecord
+from taskmock.core.lifecycle import field_value
 from taskmock.core.roles import Fetch, Poll, Remove, Role
 from taskmock.core.scenario import Behaviour
 from taskmock.core.spec import PLACEHOLDER_EXAMPLES
@@ -32,12 +33,15 @@ __all__ = ["ExampleResource", "ExampleSet", "ExampleTask", "example_set"]
 
 @dataclass(frozen=True)
 class ExampleTask:
-    """A task one example shows: its id, its state and (unless a placeholder) its body."""
+    """A task one example shows: its id, its state and (unless a placeholder) its body; the kind
+    of task it is, and the scenario that renders what the body leaves out."""
 
     name: str
     id: Any
     state: Any
     body: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = ""
+    scenario: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class ExampleSet:
     initial: Any
     tasks: tuple[ExampleTask, ...] = ()
     resources: tuple[ExampleResource, ...] = ()
+    kind: str = ""  # of the API's first kind of task (what a resource renders as)
 
     @cached_property
     def reserved(self) -> frozenset[str]:
@@ -70,11 +75,12 @@ class ExampleSet:
             yield TaskRecord(
                 api=self.api,
                 id=task.id,
-                scenario=self.scenario,
+                scenario=task.scenario or self.scenario,
                 seed=_seed(self.api, task.id),  # the same body whatever the service's seed
                 created_at=now,
                 plan=(PlannedStep(task.state, now, None),),
                 fields=dict(task.body),
+                kind=task.kind,
             )
 
     def resource_records(self, now: float) -> Iterator[tuple[str, TaskRecord]]:
@@ -87,6 +93,7 @@ class ExampleSet:
                 seed=_seed(self.api, resource.id),
                 created_at=now,
                 plan=(PlannedStep(self.initial, now, None),),
+                kind=self.kind,
             )
             yield resource.kind, record
 
@@ -103,12 +110,14 @@ def _seed(api: str, record_id: Any) -> int:
 
 def example_set(behaviour: Behaviour) -> ExampleSet:
     """The example tasks and resources that `behaviour`'s spec names."""
+    kinds = behaviour.every_kind
     return ExampleSet(
         api=behaviour.api,
         scenario=behaviour.default_scenario,
         initial=next(iter(behaviour.lifecycle.initial)),
-        tasks=tuple(_unique(_tasks(behaviour))),
-        resources=tuple(_unique(_resources(behaviour))),
+        tasks=tuple(_unique(task for kind in kinds for task in _tasks(kind))),
+        resources=tuple(_unique(r for kind in kinds for r in _resources(kind))),
+        kind=behaviour.kind,
     )
 
 
@@ -125,17 +134,23 @@ def _tasks(behaviour: Behaviour) -> Iterator[ExampleTask]:
     lifecycle = behaviour.lifecycle
     id_field = lifecycle.id_field or ""
     validator = behaviour.spec.component_validator(behaviour.task_component)
+    kind, scenario = behaviour.kind, behaviour.default_scenario
     for op in behaviour.operations.values():
-        if not isinstance(op, Poll):
-            continue
+        if not isinstance(op, Poll) or op.body is not None:
+            continue  # a poll with its own representation shows another schema
         for name, value, placeholder in _answer_examples(behaviour, op):
             state = lifecycle.state_of(value)
-            if not isinstance(value, dict) or id_field not in value or state is None:
+            shown = field_value(value, id_field) if id_field else None
+            if not isinstance(value, dict) or shown in (None, "") or state is None:
                 continue  # another documented form (an envelope, an error): no task of ours
+            # The id a request names: all of the id field, or what the poll's pattern cuts out.
+            task_id = shown if op.pattern is None else op.task_id(shown)
+            if task_id is None:
+                continue
             if placeholder:
-                yield ExampleTask(name, value[id_field], state)
+                yield ExampleTask(name, task_id, state, kind=kind, scenario=scenario)
             elif validator.is_valid(value):
-                yield ExampleTask(name, value[id_field], state, value)
+                yield ExampleTask(name, task_id, state, value, kind, scenario)
 
 
 def _answer_examples(behaviour: Behaviour, op: Role) -> Iterator[tuple[str, Any, bool]]:

@@ -11,6 +11,7 @@ list of lifecycle states, `salt` what makes two pseudo-random values of one task
 
 from __future__ import annotations
 
+import base64
 import math
 import random
 import re
@@ -96,28 +97,48 @@ def _owner(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     return ctx.record.owner
 
 
+_KEY = Option(
+    "key",
+    "The field's name; a dotted path reads a nested field (parameters.storageUri).",
+    {"type": "string"},
+    required=True,
+)
+
+
+def _field(data: Mapping[str, Any], key: str) -> Any:
+    """A create-request field by name, or by dotted path when no field has the whole name."""
+    if key in data or "." not in key:
+        return data.get(key)
+    value: Any = data
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
 @expression(
     "input",
     "A field of the create request, or `else` when it is absent or null.",
-    Option("key", "The field's name.", {"type": "string"}, required=True),
+    _KEY,
     Option("else", "The value when the request has no such field.", aliases=("default",)),
     holds=RECORD,
 )
 def _input(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    value = ctx.record.input.get(t["key"])  # absent and explicit null both take the fallback
+    value = _field(ctx.record.input, t["key"])  # absent and explicit null take the fallback
     return render(t.get("else"), ctx) if value is None else value
 
 
 @expression(
     "given",
     "`then` when the create request has the field (not null), else `else`.",
-    Option("key", "The field's name.", {"type": "string"}, required=True),
+    _KEY,
     _THEN,
     _ELSE,
     holds=RECORD,
 )
 def _given(t: Mapping[str, Any], ctx: RenderContext) -> Any:
-    present = ctx.record.input.get(t["key"]) is not None
+    present = _field(ctx.record.input, t["key"]) is not None
     return render(t.get("then") if present else t.get("else"), ctx)
 
 
@@ -455,7 +476,10 @@ def _permutation(api: str, salt: str, size: int) -> tuple[int, int]:
 
 
 def _format_holds(t: Mapping[str, Any], templates: Mapping[str, Any]) -> int:
-    return STEP if "{state}" in str(t.get("template", "")) else RECORD
+    from taskmock.core.template import volatility  # the walk over the named values
+
+    own = STEP if "{state}" in str(t.get("template", "")) else RECORD
+    return max(own, volatility(list((t.get("values") or {}).values()), templates))
 
 
 def _text_check(t: Mapping[str, Any], templates: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -506,6 +530,24 @@ def _format(t: Mapping[str, Any], ctx: RenderContext) -> Any:
     if extra:
         values = {**{k: render(v, ctx) for k, v in extra.items()}, **values}
     return str(t["template"]).format_map(values)
+
+
+@expression(
+    "file",
+    "The video every download serves (mocks/files/sample.mp4), inline in the body: for APIs that "
+    "answer the bytes themselves.",
+    Option("encoding", "base64 (standard alphabet, padded).", {"enum": ["base64"]}, required=True),
+    holds=RECORD,
+)
+def _file(t: Mapping[str, Any], ctx: RenderContext) -> Any:
+    return _sample_base64()
+
+
+@lru_cache(maxsize=1)
+def _sample_base64() -> str:
+    from taskmock.resources import sample_file
+
+    return base64.b64encode(sample_file().read_bytes()).decode("ascii")
 
 
 # --- list answers --------------------------------------------------------------------------------

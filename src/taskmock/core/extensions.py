@@ -6,9 +6,12 @@ Read from standard OpenAPI and a few `x-` extensions (each documented in specs/R
 - `x-cheapest-create: NAME` on a create operation: the example of its JSON request body that
   `taskmock check --create` sends (the cheapest task the API offers);
 - `x-task-id: /POINTER` on a create operation: where its answer carries the new task's id
-  (default: the lifecycle's `id` field);
+  (default: the lifecycle's `id` field); on a poll that is not a GET, `{in: body, at: /POINTER,
+  pattern: REGEX}`: its JSON body carries the id at the pointer, and the named groups of the
+  pattern in the id fill the path's parameters (a composite name such as projects/p/ops/ID);
 - `x-business-errors` at the top of the document: errors carried in a 2xx body (`at` a JSON
-  pointer, `success` codes) and which codes mean `unauthorized`, `rate-limited`, `not-found`;
+  pointer, `success` codes) and which codes mean `unauthorized`, `rate-limited`, `not-found`, or
+  `task-failure` (a failed task's own body carries it, as its reason: that body is still the task);
 - `x-credential-prefix` on an `apiKey` security scheme: text the header value carries before the
   token (`Token `).
 
@@ -55,7 +58,7 @@ SOURCES = ("seed", "vendor-docs", "inferred")
 #: Values of `x-task-role`.
 ROLES = ("poll", "create")
 #: What a business error code can mean, as keys of `x-business-errors`.
-BUSINESS_MEANINGS = ("unauthorized", "rate-limited", "not-found")
+BUSINESS_MEANINGS = ("unauthorized", "rate-limited", "not-found", "task-failure")
 #: Every extension taskmock reads (`x-credential-format` is descriptive: kept, never read).
 EXTENSIONS = (
     "x-source",
@@ -148,11 +151,12 @@ def _roles(spec: Spec, problems: Problems) -> tuple[list[Operation], list[Operat
         role = op.raw.get("x-task-role")
         if role != "create":
             for key in ("x-cheapest-create", "x-task-id"):
-                if key in op.raw:
+                if key in op.raw and not (key == "x-task-id" and role == "poll"):
+                    where = "create" if key == "x-cheapest-create" else "create or poll"
                     problems.append(
                         (
                             f"{op.pointer}/{key}",
-                            f"{key} belongs on an x-task-role: create operation",
+                            f"{key} belongs on an x-task-role: {where} operation",
                         )
                     )
         if role is None:
@@ -166,8 +170,14 @@ def _roles(spec: Spec, problems: Problems) -> tuple[list[Operation], list[Operat
             )
         elif role == "create":
             creates.append(op)
-        elif op.method != "GET":
-            problems.append((f"{op.pointer}/x-task-role", "a poll operation is a GET"))
+        elif op.method != "GET" and not isinstance(op.raw.get("x-task-id"), dict):
+            problems.append(
+                (
+                    f"{op.pointer}/x-task-role",
+                    "a poll operation is a GET, or says where its body carries the id "
+                    "(x-task-id: {in: body, at: /POINTER})",
+                )
+            )
         else:
             polls.append(op)
     return polls, creates
@@ -196,9 +206,10 @@ def _success_schemas(spec: Spec, operation: Operation) -> Iterator[Any]:
                 yield media["schema"]
 
 
-def _task_component(spec: Spec, operation: Operation) -> str | None:
-    """The component with x-lifecycle that the operation's 2xx answer references, if any."""
-    if operation.method != "GET":
+def _task_component(spec: Spec, operation: Operation, any_method: bool = False) -> str | None:
+    """The component with x-lifecycle that the operation's 2xx answer references, if any (a GET's
+    only, unless `any_method`: a poll that sends a body)."""
+    if operation.method != "GET" and not any_method:
         return None
     schemas = spec.schemas
     for schema in _success_schemas(spec, operation):
@@ -211,7 +222,7 @@ def _task_component(spec: Spec, operation: Operation) -> str | None:
 def _lifecycle(
     spec: Spec, operation: Operation, lifecycles: Mapping[str, Lifecycle], problems: Problems
 ) -> Lifecycle | None:
-    name = _task_component(spec, operation)
+    name = _task_component(spec, operation, any_method=True)
     if name is not None:
         return lifecycles[name]
     if len(lifecycles) == 1:
@@ -299,6 +310,8 @@ def _header_text(value: Any) -> str:
 
 
 def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdParameter | None:
+    if "x-task-id" in operation.raw:
+        return _body_id(spec, operation, problems)
     candidates = [
         p
         for p in _parameters(spec, operation)
@@ -324,6 +337,70 @@ def _id_parameter(spec: Spec, operation: Operation, problems: Problems) -> IdPar
         return None
     (parameter,) = candidates
     return IdParameter(str(parameter["name"]), str(parameter["in"]), parameter.get("schema") or {})
+
+
+def _body_id(spec: Spec, operation: Operation, problems: Problems) -> IdParameter | None:
+    """A poll's `x-task-id: {in: body, at: /POINTER, pattern: REGEX}`."""
+    declared = operation.raw["x-task-id"]
+    where = f"{operation.pointer}/x-task-id"
+    if not isinstance(declared, dict) or declared.get("in") != "body":
+        problems.append((where, "on a poll, x-task-id is {in: body, at: /POINTER, pattern: REGEX}"))
+        return None
+    at, pattern = declared.get("at"), declared.get("pattern")
+    if not isinstance(at, str) or not at.startswith("/"):
+        problems.append((where, "'at' is a JSON pointer into the request body, e.g. /name"))
+        return None
+    body = spec.resolve(operation.raw.get("requestBody"))
+    media = (
+        ((body or {}).get("content") or {}).get("application/json")
+        if isinstance(body, dict)
+        else None
+    )
+    if not isinstance(media, dict):
+        problems.append((where, "the poll has no application/json request body to carry the id"))
+        return None
+    schema, examples = _at_pointer(spec, media, at)
+    if schema is None:
+        problems.append((f"{where}/at", f"{at!r} is not a property of the request body"))
+        return None
+    names = [p["name"] for p in _parameters(spec, operation) if p.get("in") == "path"]
+    groups: set[str] = set()
+    if pattern is not None:
+        if not _compiles(pattern):
+            problems.append((f"{where}/pattern", "pattern is a regular expression"))
+            return None
+        groups = set(re.compile(pattern).groupindex)
+    missing = [name for name in names if name not in groups]
+    if missing:
+        problems.append(
+            (
+                f"{where}/pattern" if pattern is not None else where,
+                f"no named group fills the path parameter(s) {', '.join(missing)}: the pattern's "
+                "named groups, found in the id, fill them",
+            )
+        )
+        return None
+    shown = {**schema, "examples": [*(schema.get("examples") or []), *examples]}
+    return IdParameter(at, "body", shown, pattern)
+
+
+def _at_pointer(spec: Spec, media: Mapping[str, Any], pointer: str) -> tuple[Any, list[Any]]:
+    """The schema at a JSON pointer into a request body, and the example values found there."""
+    keys = [k.replace("~1", "/").replace("~0", "~") for k in pointer.split("/")[1:]]
+    schema = spec.resolve(media.get("schema"))
+    values = [
+        spec.resolve(e).get("value")
+        for e in (media.get("examples") or {}).values()
+        if isinstance(spec.resolve(e), dict)
+    ]
+    values += list(schema.get("examples") or []) if isinstance(schema, dict) else []
+    for key in keys:
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict) or key not in properties:
+            return None, []
+        schema = spec.resolve(properties[key])
+        values = [v.get(key) for v in values if isinstance(v, dict)]
+    return (schema if isinstance(schema, dict) else {}), [v for v in values if isinstance(v, str)]
 
 
 def _check_prefixes(spec: Spec, problems: Problems) -> None:
@@ -488,9 +565,16 @@ def _create(
 ) -> CreateCall | None:
     """The cheapest create: the first declared on the poll's servers, else the first declared."""
     declared: list[CreateCall] = []
+    lifecycles = spec.lifecycles
     for op in creates:
+        # The create's own task (its answer's lifecycle), else the poll's: in an API with two
+        # kinds of task, each create answers its own.
+        own = _task_component(spec, op, any_method=True)
+        task = lifecycles[own] if own is not None else lifecycle
         default = (
-            f"/{escape_pointer(lifecycle.id_field)}" if lifecycle and lifecycle.id_field else None
+            "/" + "/".join(escape_pointer(key) for key in task.id_field.split("."))
+            if task and task.id_field
+            else None
         )
         declared_id: Any = op.raw.get("x-task-id", default)
         pointer, pattern = declared_id, None
@@ -553,10 +637,40 @@ def _create(
             continue
         summary = str(example.get("summary", "")).strip()
         source = str(example.get("x-source", op.source))
+        examples = spec.path_examples(op)
+        missing = [name for name in _path_parameter_names(op.path) if name not in examples]
+        if missing:
+            problems.append(
+                (
+                    f"{op.pointer}/x-cheapest-create",
+                    f"path parameter {missing[0]!r} has no example for check --create to send",
+                )
+            )
+            continue
         headers = _header_values(spec, op, [])
         declared.append(CreateCall(op, name, value, summary, source, pointer, pattern, headers))
-    same_servers = [c for c in declared if _servers(spec, c.operation) == _servers(spec, poll)]
-    return next(iter(same_servers or declared), None)
+    # The one on the poll's servers, then the one whose path shares most with the poll's (two
+    # kinds of task in one API: /v1/renders is polled at /v1/renders/{id}, not /v1/exports/...).
+    pool = [c for c in declared if _servers(spec, c.operation) == _servers(spec, poll)]
+    return max(
+        pool or declared,
+        key=lambda c: _shared_segments(c.operation.path, poll.path),
+        default=None,
+    )
+
+
+def _path_parameter_names(path: str) -> list[str]:
+    return re.findall(r"\{([^}/]+)\}", path)
+
+
+def _shared_segments(first: str, second: str) -> int:
+    """How many leading path segments two paths share."""
+    shared = 0
+    for a, b in zip(first.split("/"), second.split("/"), strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared
 
 
 def _compiles(pattern: Any) -> bool:

@@ -12,7 +12,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import quote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -33,12 +35,14 @@ __all__ = [
     "Create",
     "Deadline",
     "Delete",
+    "Download",
     "Fetch",
     "Find",
     "Forget",
     "Hold",
     "Listing",
     "Poll",
+    "PollRequest",
     "Remove",
     "Role",
     "RoleEntry",
@@ -56,6 +60,7 @@ _STATUS = Option("status", "The HTTP status of the answer.", {"type": "integer",
 _RESPONSE = Option("response", "The answer's body template.", _TEMPLATE)
 _PARAM = Option("param", "The parameter carrying the id.", {"type": "string"}, required=True)
 _IN = Option("in", "Where that parameter is: path (default) or query.", {"enum": ["path", "query"]})
+_PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
 _RESOURCE = Option(
     "resource", "The kind of stored resource (e.g. video).", {"type": "string"}, required=True
 )
@@ -66,6 +71,21 @@ _FIELD = Option(
     required=True,
 )
 _ITEM = Option("item", "The template of each listed item.", _TEMPLATE, required=True)
+_PAGING = Option(
+    "paging",
+    "The page parameters when they are not limit/offset, page/page_size (from 1) or "
+    "page_num/page_size (from 0): {number: NAME, size: NAME, first: 0 or 1 (default 1)}.",
+    {
+        "type": "object",
+        "required": ["number", "size"],
+        "additionalProperties": False,
+        "properties": {
+            "number": {"type": "string"},
+            "size": {"type": "string"},
+            "first": {"enum": [0, 1]},
+        },
+    },
+)
 _PAGE_SIZE = Option(
     "page-size",
     "Items on a page when the request names no size (default 100; a request may ask for up "
@@ -209,14 +229,81 @@ class Create(Role):
     deadline: Deadline | None = None
 
 
+class PollRequest(NamedTuple):
+    """The request that polls one task: method, path (with query) and JSON body (or None)."""
+
+    method: str
+    path: str
+    body: Any = None
+
+
 @dataclass(frozen=True)
 class Poll(Role):
-    """Answer one task as it is now: the API's `body` template, or `response`."""
+    """Answer one task as it is now: its body (the API's `body` template, or the poll's own
+    `body`), or `response`, an answer about the task other than its body (a result)."""
 
     role: ClassVar[str] = "poll"
     param: str = ""
     param_in: str = "path"
     response: Any = None
+    pattern: str | None = None
+    value: Any = None
+    body: Any = None
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str] | None:
+        """`pattern`, compiled."""
+        return None if self.pattern is None else re.compile(self.pattern)
+
+    def task_id(self, sent: Any) -> str | None:
+        """The task id in the value a request sent in `param` (None when `pattern` finds none)."""
+        if self.compiled is None:
+            return None if sent is None else str(sent)
+        found = self.compiled.search(str(sent))
+        if found is None:
+            return None
+        if "id" in self.compiled.groupindex:
+            return found.group("id")
+        return found.group(1) if self.compiled.groups else found.group(0)
+
+    def request_for(
+        self, task_id: Any, sent: Any = None, others: Mapping[str, Any] | None = None
+    ) -> PollRequest:
+        """The request that polls `task_id`, sending `sent` (the rendered `value`; default the
+        id) in `param`. Other path parameters take the named groups `pattern` finds in `sent`
+        (a composite name carries them), else their value in `others`, else "-"."""
+        value = task_id if sent is None else sent
+        found = self.compiled.search(str(value)) if self.compiled is not None else None
+        groups = {k: v for k, v in (found.groupdict() if found else {}).items() if v is not None}
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if self.param_in == "path" and name == self.param:
+                return quote(str(value), safe="")
+            if name in groups:
+                return quote(groups[name], safe="")
+            return quote(str((others or {}).get(name, "-")), safe="/")
+
+        path = _PATH_PARAMETER.sub(fill, self.operation.path)
+        if self.param_in == "query":
+            return PollRequest(
+                self.operation.method, f"{path}?{self.param}={quote(str(value), safe='')}"
+            )
+        if self.param_in == "body":
+            return PollRequest(self.operation.method, path, _at_pointer(self.param, value))
+        return PollRequest(self.operation.method, path)
+
+    def path_for(self, task_id: Any, others: Mapping[str, Any] | None = None) -> str:
+        """The request path (with query) that addresses `task_id` through this operation."""
+        return self.request_for(task_id, others=others).path
+
+
+def _at_pointer(pointer: str, value: Any) -> Any:
+    """A JSON object holding `value` at a JSON pointer (`/a/b` gives {"a": {"b": value}})."""
+    keys = [k.replace("~1", "/").replace("~0", "~") for k in pointer.split("/")[1:]]
+    for key in reversed(keys):
+        value = {key: value}
+    return value
 
 
 @dataclass(frozen=True)
@@ -227,6 +314,7 @@ class Listing(Role):
     response: Any = None
     page_size: int | None = None
     summary: tuple[str, ...] = ()
+    paging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +387,7 @@ class Catalog(Role):
     item: Any = None
     response: Any = None
     page_size: int | None = None
+    paging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -331,6 +420,17 @@ class Collect(Role):
     item: Any = None
     response: Any = None
     page_size: int | None = None
+    paging: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Download(Role):
+    """Answer the task's video file (the sample MP4, video/mp4) on a vendor path."""
+
+    role: ClassVar[str] = "download"
+    param: str = ""
+    param_in: str = "path"
+    states: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,10 +503,44 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
     (
         Poll,
         (
-            _PARAM,
-            _IN,
             Option(
-                "response", "The answer's body template (default: the API's `body`).", _TEMPLATE
+                "param",
+                "The parameter carrying the id; with `in: body`, a JSON pointer into the request "
+                "body (e.g. /operationName).",
+                {"type": "string"},
+                required=True,
+            ),
+            Option(
+                "in",
+                "Where that parameter is: path (default), query, or body (the request's JSON body, "
+                "checked against the spec: a POST that polls).",
+                {"enum": ["path", "query", "body"]},
+            ),
+            Option(
+                "pattern",
+                "A regular expression that cuts the id out of the parameter's value (a composite "
+                "name such as projects/p/operations/ID): its group `id` (or first). A value it "
+                "does not match is no task. Its other named groups fill the path parameters of "
+                "the same names when taskmock builds a poll request (hints, control plane).",
+                {"type": "string", "format": "regex"},
+            ),
+            Option(
+                "value",
+                "What a client sends in the parameter for a task, as a template (default the id), "
+                "e.g. the operation name the create answered.",
+                _TEMPLATE,
+            ),
+            Option(
+                "body",
+                "This poll's own representation of the task (default: the file's `body`): one "
+                "task, two documented shapes.",
+                _TEMPLATE,
+            ),
+            Option(
+                "response",
+                "An answer about the task other than its body (a result endpoint), as a "
+                "template; the task's state is not read from it.",
+                _TEMPLATE,
             ),
             _ANSWERS,
         ),
@@ -417,6 +551,7 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             _STATUS,
             _RESPONSE,
             _PAGE_SIZE,
+            _PAGING,
             Option(
                 "summary",
                 "The fields of each task's poll body the list shows (default: all of it).",
@@ -489,10 +624,24 @@ _ENTRIES: list[tuple[type[Role], tuple[Option, ...]]] = [
             ),
         ),
     ),
-    (Catalog, (_RESOURCE, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
+    (Catalog, (_RESOURCE, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE, _PAGING)),
     (Find, (_FIELD, _PARAM, _IN, _STATUS, _RESPONSE, _ANSWERS)),
     (Forget, (_FIELD, _PARAM, _IN, _STATUS)),
-    (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE)),
+    (Collect, (_FIELD, _ITEM, _STATUS, _RESPONSE, _PAGE_SIZE, _PAGING)),
+    (
+        Download,
+        (
+            Option("param", "The parameter carrying the task id.", {"type": "string"}, True),
+            _IN,
+            _STATUS,
+            Option(
+                "states",
+                "The states in which the file exists (default: every state); in any other the "
+                "answer is the not-found error.",
+                {"type": "array", "minItems": 1, "items": {"type": ["string", "integer"]}},
+            ),
+        ),
+    ),
 ]
 _FORCES: dict[type[Role], tuple[str, ...]] = {Cancel: ("cancelled",)}
 for _type, _options in _ENTRIES:
@@ -581,8 +730,9 @@ def parse_role(entry: Mapping[str, Any], operation: Operation) -> Role:
     role = ROLES[entry["role"]].type
     names = {f.name for f in fields(role)}
     values = {_field(k): v for k, v in entry.items() if k != "role" and _field(k) in names}
-    if "summary" in values:
-        values["summary"] = tuple(values["summary"])
+    for name in ("summary", "states"):
+        if name in values:
+            values[name] = tuple(values[name])
     if "answers" in values:
         values["answers"] = tuple(_answer(a) for a in values["answers"])
     if "hold" in values:

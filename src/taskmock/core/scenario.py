@@ -10,15 +10,17 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from taskmock.core.auth import Authenticator, AuthRule, auth_rule
+from taskmock.core.jwt_auth import REFUSALS, jwt_auth
 from taskmock.core.lifecycle import Lifecycle
 from taskmock.core.roles import Poll, Role, parse_role, role_problems, role_state_problems
 from taskmock.core.source import SourceDocument, load_document, pointer_of
@@ -28,6 +30,7 @@ from taskmock.errors import DocumentError, Problem, ScenarioError, UnknownNameEr
 from taskmock.resources import mocks_dir
 
 __all__ = [
+    "KIND_KEYS",
     "AuthRule",
     "Behaviour",
     "ErrorAnswer",
@@ -77,67 +80,6 @@ def _fill(node: Any, values: Mapping[str, str]) -> Any:
     return node
 
 
-# Header values up to this long have their parse remembered; longer ones are parsed each time.
-_REMEMBERED_CREDENTIAL = 256
-
-
-@dataclass(frozen=True)
-class AuthRule:
-    """Which credential shapes an API accepts, in which header.
-
-    A task's owner is the credential that created it, scheme and token together: `Token abc` and
-    `Bearer abc` are two owners.
-    """
-
-    header: str
-    credentials: tuple[tuple[str, re.Pattern[str]], ...]
-    example: str
-
-    @cached_property
-    def header_key(self) -> str:
-        """The header name as requests carry it (lower case)."""
-        return self.header.lower()
-
-    def credential(self, value: str | None) -> tuple[str, str] | None:
-        """(owner, token) for a well-formed header value, or None when missing or malformed."""
-        if not value:
-            return None
-        if len(value) > _REMEMBERED_CREDENTIAL:
-            return self._parse(value)
-        return self._credentials(value)
-
-    def owner(self, value: str | None) -> str | None:
-        """The owner a header value names (the whole credential), or None when malformed."""
-        found = self.credential(value)
-        return None if found is None else found[0]
-
-    def owner_of(self, given: str) -> str:
-        """The owner named by a whole header value (`Token abc`) or a bare token (`abc`, read with
-        the first scheme that accepts it); other text names an owner no request can be."""
-        if self.credential(given) is not None:
-            return given
-        for prefix, pattern in self.credentials:
-            if pattern.fullmatch(given):
-                return prefix + given
-        return given
-
-    def token(self, value: str) -> str:
-        """The token inside a header value (`abc` in `Token abc`)."""
-        found = self.credential(value)
-        return value if found is None else found[1]
-
-    @cached_property
-    def _credentials(self) -> Callable[[str], tuple[str, str] | None]:
-        # A pure function of the header value; clients send the same few credentials.
-        return lru_cache(maxsize=1024)(self._parse)
-
-    def _parse(self, value: str) -> tuple[str, str] | None:
-        for prefix, pattern in self.credentials:
-            if value.startswith(prefix) and pattern.fullmatch(value[len(prefix) :]):
-                return value, value[len(prefix) :]
-        return None
-
-
 # The characters of generated string ids, by `id.kind`.
 _ID_ALPHABETS = {
     "digits": "0123456789",
@@ -146,9 +88,35 @@ _ID_ALPHABETS = {
 }
 
 
+#: What a kind of task may say for itself in `kinds` (the file's own keys are every kind's default).
+KIND_KEYS = (
+    "task",
+    "id",
+    "time-format",
+    "errors",
+    "states",
+    "templates",
+    "body",
+    "operations",
+    "select",
+    "scenarios",
+)
+# Keys a kind merges with the file's (entry by entry) rather than replacing them.
+_MERGED_KEYS = ("errors", "templates")
+_KIND_REQUIRED = ("task", "id", "errors", "body", "operations", "scenarios")
+# The errors the mock answers by itself (the first four are required).
+_ERRORS = ("unauthorized", "not-found", "bad-request", "conflict", "rate-limited")
+
+
 @dataclass(frozen=True)
 class Behaviour:
-    """Everything the mock needs to play one API."""
+    """Everything the mock needs to play one kind of task of an API.
+
+    Most APIs have one kind (`kind` ""); an API whose file has `kinds` (two task resources with
+    their own schema, body, operations and scenarios) has one `Behaviour` per kind, all sharing
+    `kinds`, and the API's own is its first kind's. A task belongs to the kind whose create
+    operation made it: only that kind's operations find it.
+    """
 
     api: str
     spec: Spec
@@ -159,7 +127,7 @@ class Behaviour:
     id_length: int
     id_prefix: str
     time_format: str
-    auth: AuthRule
+    auth: Authenticator
     errors: Mapping[str, ErrorAnswer]
     forced_states: Mapping[str, Any]
     templates: Mapping[str, Any]
@@ -170,6 +138,9 @@ class Behaviour:
     default_scenario: str
     root: bool = True  # also served at the spec's own paths, not only under /<api>
     sdk: tuple[SdkSetting, ...] = ()
+    kind: str = ""
+    # Every kind of the API by name (this one too); one mapping shared by all of them.
+    kinds: Mapping[str, Behaviour] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def base_path(self) -> str:
@@ -182,16 +153,41 @@ class Behaviour:
         return next(op for op in self.operations.values() if isinstance(op, Poll))
 
     def poll_path(self, task_id: Any, params: Mapping[str, str] | None = None) -> str:
-        """The path (with query) that polls a task on a mock; other path parameters (a model
-        name) take the task's create-request `params`, else the spec's examples."""
+        """The path (with query) that polls a task on a mock (a GET poll: see `Poll.request_for`
+        for a poll that sends a body); other path parameters (a model name) take the task's
+        create-request `params`, else the spec's examples."""
         others = {**self.spec.path_examples(self.poll.operation), **(params or {})}
         return self.base_path + self.poll.path_for(task_id, others)
+
+    def of_kind(self, kind: str | None) -> Behaviour:
+        """The behaviour of one kind of this API's tasks (None: this one); UnknownNameError
+        otherwise."""
+        if kind is None or kind == self.kind:
+            return self
+        if kind not in self.kinds:
+            raise UnknownNameError(f"task kind of {self.api}", kind, self.kinds)
+        return self.kinds[kind]
+
+    @property
+    def every_kind(self) -> tuple[Behaviour, ...]:
+        """Every kind of the API's tasks, the first (the API's own) first."""
+        return tuple(self.kinds.values()) or (self,)
+
+    def with_auth(self, auth: Authenticator) -> Behaviour:
+        """The API (every kind) with another auth, e.g. more signing keys."""
+        if auth is self.auth:
+            return self
+        kinds: dict[str, Behaviour] = {}
+        for kind in self.every_kind:
+            kinds[kind.kind] = replace(kind, auth=auth, kinds=kinds)
+        return kinds[self.kind] if self.kinds else replace(self, auth=auth)
 
     def scenario(self, name: str | None) -> Scenario:
         """A scenario by name (the default when None); UnknownNameError otherwise."""
         chosen = self.default_scenario if name is None else name
         if chosen not in self.scenarios:
-            raise UnknownNameError(f"scenario of {self.api}", chosen, self.scenarios)
+            what = f"scenario of {self.api}" + (f" {self.kind} tasks" if self.kind else "")
+            raise UnknownNameError(what, chosen, self.scenarios)
         return self.scenarios[chosen]
 
     def scenario_for_input(self, data: Mapping[str, Any]) -> str:
@@ -205,7 +201,8 @@ class Behaviour:
         """The `counter`-th task id under `seed`: the same seed gives the same ids."""
         if self.id_kind == "integer":
             return self.id_start + counter
-        rng = random.Random(f"{seed}:{self.api}:id:{counter}")
+        scope = f"{self.api}:{self.kind}" if self.kind else self.api
+        rng = random.Random(f"{seed}:{scope}:id:{counter}")
         if self.id_kind == "uuid":
             return self.id_prefix + str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if self.id_kind == "digits":
@@ -221,11 +218,13 @@ class Behaviour:
         """The body template of each scenario (`task_body`), by name."""
         return {name: self.task_body(scenario) for name, scenario in self.scenarios.items()}
 
-    def task_body(self, scenario: Scenario) -> Any:
-        """The body template with the scenario's field overrides merged in."""
-        if not scenario.fields:
-            return self.body
-        return {**self.body, **scenario.fields}
+    def task_body(self, scenario: Scenario, template: Any = None) -> Any:
+        """The body template (the API's, or `template`, a poll's own) with the scenario's field
+        overrides merged in."""
+        body = self.body if template is None else template
+        if not scenario.fields or not isinstance(body, dict) or "$" in body:
+            return body
+        return {**body, **scenario.fields}
 
 
 @dataclass(frozen=True)
@@ -287,21 +286,141 @@ def load_behaviour_file(
         lifecycles = spec.lifecycles
     except DocumentError as exc:
         raise ScenarioError([source.problem("/api", f"cannot load its spec: {exc}")]) from None
-    if data["task"] not in lifecycles:
-        raise ScenarioError(
-            [
-                source.problem(
-                    "/task",
-                    f"{data['task']!r} is not a schema with x-lifecycle in {spec.source.file}"
-                    f"{did_you_mean(data['task'], lifecycles)}",
-                )
-            ]
-        )
-    lifecycle = lifecycles[data["task"]]
-    problems.extend(_semantic_problems(source, spec, lifecycle))
+    kinds = _kinds(source)
+    problems.extend(_kind_problems(source, kinds))
     if problems:
         raise ScenarioError(problems)
-    return _build(data, spec, lifecycle)
+    for _kind, (where, merged) in kinds.items():
+        if merged["task"] not in lifecycles:
+            problems.append(
+                source.problem(
+                    _at(source, where, "task"),
+                    f"{merged['task']!r} is not a schema with x-lifecycle in {spec.source.file}"
+                    f"{did_you_mean(merged['task'], lifecycles)}",
+                )
+            )
+            continue
+        lifecycle = lifecycles[merged["task"]]
+        problems.extend(_semantic_problems(source, where, merged, spec, lifecycle))
+    problems.extend(_auth_problems(source, kinds))
+    problems.extend(_operation_coverage(source, kinds))
+    if problems:
+        raise ScenarioError(problems)
+    return _build(data, kinds, spec)
+
+
+def _kinds(source: SourceDocument) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each kind's name -> (its pointer, its settings: the file's keys with the kind's over them).
+    A file without `kinds` is one kind, named ""."""
+    data = source.data
+    shared = {k: v for k, v in data.items() if k in KIND_KEYS}
+    declared = data.get("kinds")
+    if not declared:
+        return {"": ("", shared)}
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, own in declared.items():
+        merged = {**shared, **own}
+        for key in _MERGED_KEYS:
+            if key in shared and key in own:
+                merged[key] = {**shared[key], **own[key]}
+        found[str(name)] = (f"/kinds/{name}", merged)
+    return found
+
+
+def _at(source: SourceDocument, where: str, key: str) -> str:
+    """The pointer of a kind's setting: in the kind when it says it, else in the file."""
+    if where and isinstance(source.data.get("kinds"), dict):
+        own = source.data["kinds"].get(where.rsplit("/", 1)[1], {})
+        if key in own:
+            return f"{where}/{key}"
+    return f"/{key}"
+
+
+def _kind_problems(
+    source: SourceDocument, kinds: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> Iterator[Problem]:
+    if "kinds" in source.data and "operations" in source.data:
+        yield source.problem(
+            "/operations",
+            "with kinds, each kind lists its own operations (an operation plays one kind of task)",
+        )
+    for _kind, (where, merged) in kinds.items():
+        missing = [key for key in _KIND_REQUIRED if key not in merged]
+        if missing:
+            yield source.problem(
+                where or "/",
+                f"missing {', '.join(repr(k) for k in missing)} (in the kind or in the file)"
+                if where
+                else f"missing {', '.join(repr(k) for k in missing)}",
+            )
+            continue
+        errors = merged["errors"]
+        for required in _ERRORS[:4]:
+            if required not in errors:
+                yield source.problem(_at(source, where, "errors"), f"errors needs {required!r}")
+
+
+def _operation_coverage(
+    source: SourceDocument, kinds: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> Iterator[Problem]:
+    """An operation plays one kind of task: listed by two kinds, it is an error."""
+    seen: dict[str, str] = {}
+    for kind, (where, merged) in kinds.items():
+        for op_id in merged.get("operations") or {}:
+            if op_id in seen:
+                yield source.problem(
+                    f"{where}/operations/{op_id}",
+                    f"{op_id!r} is already an operation of kind {seen[op_id]!r}",
+                )
+            seen[op_id] = kind
+
+
+def _auth_problems(
+    source: SourceDocument, kinds: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> Iterator[Problem]:
+    for index, setting in enumerate(source.data.get("sdk", [])):
+        try:
+            SdkSetting(setting["env"], setting["value"]).line("http://h:1", "/x")
+        except (KeyError, IndexError, ValueError) as exc:
+            yield source.problem(
+                f"/sdk/{index}/value",
+                f"placeholders are {', '.join('{' + n + '}' for n in _SDK_PLACEHOLDERS)} "
+                f"(not {exc})",
+            )
+    auth = source.data["auth"]
+    for index, form in enumerate(auth.get("credentials") or []):
+        try:
+            re.compile(form["pattern"])
+        except re.error as exc:
+            yield source.problem(
+                f"/auth/credentials/{index}/pattern", f"not a regular expression: {exc}"
+            )
+    signed = auth.get("jwt") or {}
+    # Beyond the standard errors, one is answered only when a signed auth names it.
+    named = set(_ERRORS) | set((signed.get("errors") or {}).values())
+    for _kind, (where, merged) in kinds.items():
+        for name in merged.get("errors", {}):
+            if name not in named:
+                yield source.problem(
+                    f"{_at(source, where, 'errors')}/{name}",
+                    f"no refusal answers with {name!r}{did_you_mean(str(name), named)}",
+                )
+    if not signed:
+        return
+    for reason, error in (signed.get("errors") or {}).items():
+        if reason not in REFUSALS:
+            yield source.problem(
+                f"/auth/jwt/errors/{reason}",
+                f"{reason!r} is not a refusal{did_you_mean(str(reason), REFUSALS)}",
+            )
+        for kind, (_where, merged) in kinds.items():
+            if error not in merged.get("errors", {}):
+                where = f" of kind {kind!r}" if kind else ""
+                yield source.problem(
+                    f"/auth/jwt/errors/{reason}",
+                    f"no error {error!r} in errors{where}"
+                    f"{did_you_mean(str(error), merged.get('errors', {}))}",
+                )
 
 
 def _schema_problems(source: SourceDocument) -> Iterator[Problem]:
@@ -335,87 +454,106 @@ def _explain(source: SourceDocument, error: ValidationError) -> Iterator[Problem
 
 
 def _semantic_problems(
-    source: SourceDocument, spec: Spec, lifecycle: Lifecycle
+    source: SourceDocument, where: str, data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle
 ) -> Iterator[Problem]:
-    data = source.data
     templates = data.get("templates", {})
     operations = {op.operation_id: op for op in spec.operations()}
     for name, template in templates.items():
         for pointer, message in template_problems(template, templates, f"/templates/{name}"):
-            yield source.problem(pointer, message)
+            yield source.problem(_in_kind(source, where, "templates", pointer), message)
     for pointer, message in template_problems(data["body"], templates, "/body"):
-        yield source.problem(pointer, message)
-    for where, template in [
-        ("/body", data["body"]),
-        *((f"/scenarios/{n}/fields", s.get("fields")) for n, s in data["scenarios"].items()),
-    ]:
-        if uses_expression(template, templates, "task"):
-            yield source.problem(where, "the task's body cannot contain {$: task} (itself)")
+        yield source.problem(_in_kind(source, where, "body", pointer), message)
+    if uses_expression(data["body"], templates, "task"):
+        yield source.problem(
+            _at(source, where, "body"), "the task's body cannot contain {$: task} (itself)"
+        )
+    for name, scenario in data["scenarios"].items():
+        if uses_expression(scenario.get("fields"), templates, "task"):
+            yield source.problem(
+                f"{_at(source, where, 'scenarios')}/{name}/fields",
+                "the task's body cannot contain {$: task} (itself)",
+            )
     for op_id, entry in data["operations"].items():
-        where = f"/operations/{op_id}"
+        at = f"{_at(source, where, 'operations')}/{op_id}"
         if op_id not in operations:
             yield source.problem(
-                where,
+                at,
                 f"no operation {op_id!r} in {spec.source.file}{did_you_mean(op_id, operations)}",
             )
             continue
-        for pointer, message in template_problems(
-            entry.get("response"), templates, where + "/response"
-        ):
-            yield source.problem(pointer, message)
-        for pointer, message in role_problems(entry, where, data.get("states", {})):
+        for key in ("response", "item", "value", "body"):
+            for pointer, message in template_problems(entry.get(key), templates, f"{at}/{key}"):
+                yield source.problem(pointer, message)
+        for pointer, message in role_problems(entry, at, data.get("states", {})):
             yield source.problem(pointer, message)
         for pointer, message in role_state_problems(
-            entry, where, lifecycle.is_state, lifecycle.successors
+            entry, at, lifecycle.is_state, lifecycle.successors
         ):
             yield source.problem(pointer, message)
         for index, answer in enumerate(entry.get("answers") or []):
             for pointer, message in template_problems(
                 {k: v for k, v in answer.items() if k in ("body", "headers")},
                 templates,
-                f"{where}/answers/{index}",
+                f"{at}/answers/{index}",
             ):
                 yield source.problem(pointer, message)
-        for pointer, message in template_problems(entry.get("item"), templates, where + "/item"):
-            yield source.problem(pointer, message)
+        yield from _poll_problems(source, at, entry, operations[op_id], spec)
+    states = data.get("states", {})
     for kind in ("failed", "cancelled"):
-        state = data.get("states", {}).get(kind)
-        if kind in data.get("states", {}) and not lifecycle.is_state(state):
-            yield source.problem(f"/states/{kind}", f"{state!r} is not a state of {data['task']}")
+        state = states.get(kind)
+        if kind in states and not lifecycle.is_state(state):
+            yield source.problem(
+                f"{_at(source, where, 'states')}/{kind}",
+                f"{state!r} is not a state of {data['task']}",
+            )
+    scenarios_at = _at(source, where, "scenarios")
     defaults = [n for n, s in data["scenarios"].items() if s.get("default")]
     if len(defaults) > 1:
-        yield source.problem("/scenarios", f"more than one default scenario: {', '.join(defaults)}")
+        yield source.problem(scenarios_at, f"more than one default scenario: {', '.join(defaults)}")
     for index, rule in enumerate(data.get("select", [])):
         if rule["scenario"] not in data["scenarios"]:
             yield source.problem(
-                f"/select/{index}/scenario",
+                f"{_at(source, where, 'select')}/{index}/scenario",
                 f"no scenario {rule['scenario']!r}"
                 f"{did_you_mean(rule['scenario'], data['scenarios'])}",
             )
     for name, scenario in data["scenarios"].items():
-        yield from _path_problems(source, f"/scenarios/{name}", scenario, lifecycle)
+        yield from _path_problems(source, f"{scenarios_at}/{name}", scenario, lifecycle)
         for pointer, message in template_problems(
-            scenario.get("fields", {}), templates, f"/scenarios/{name}/fields"
+            scenario.get("fields", {}), templates, f"{scenarios_at}/{name}/fields"
         ):
             yield source.problem(pointer, message)
-    for index, setting in enumerate(data.get("sdk", [])):
-        try:
-            SdkSetting(setting["env"], setting["value"]).line("http://h:1", "/x")
-        except (KeyError, IndexError, ValueError) as exc:
+
+
+def _in_kind(source: SourceDocument, where: str, key: str, pointer: str) -> str:
+    """A pointer found in a kind's `key` setting (`/body/x`), placed where that setting is."""
+    return _at(source, where, key) + pointer[len(key) + 1 :]
+
+
+def _poll_problems(
+    source: SourceDocument, at: str, entry: Mapping[str, Any], operation: Any, spec: Spec
+) -> Iterator[Problem]:
+    """A poll's id parameter: a JSON pointer into a body the operation has (`in: body`), a
+    pattern that compiles."""
+    if entry.get("role") != "poll":
+        return
+    param = str(entry.get("param", ""))
+    if entry.get("in") == "body":
+        if not param.startswith("/"):
             yield source.problem(
-                f"/sdk/{index}/value",
-                f"placeholders are {', '.join('{' + n + '}' for n in _SDK_PLACEHOLDERS)} "
-                f"(not {exc})",
+                f"{at}/param", "with in: body, param is a JSON pointer into the body (/name)"
             )
-    for index, (_prefix, pattern) in enumerate(
-        (c["prefix"], c["pattern"]) for c in data["auth"]["credentials"]
-    ):
+        body = spec.resolve(operation.raw.get("requestBody"))
+        if not isinstance(body, dict) or "application/json" not in (body.get("content") or {}):
+            yield source.problem(
+                f"{at}/in", f"{operation.operation_id} has no application/json request body"
+            )
+    pattern = entry.get("pattern")
+    if pattern is not None:
         try:
-            re.compile(pattern)
+            re.compile(str(pattern))
         except re.error as exc:
-            yield source.problem(
-                f"/auth/credentials/{index}/pattern", f"not a regular expression: {exc}"
-            )
+            yield source.problem(f"{at}/pattern", f"not a regular expression: {exc}")
 
 
 def _path_problems(
@@ -444,8 +582,43 @@ def _path_problems(
             )
 
 
-def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behaviour:
-    data = normalize(data)  # option aliases under their names: rendering reads one spelling
+def _auth(data: Mapping[str, Any]) -> Authenticator:
+    auth = data["auth"]
+    if "jwt" in auth:
+        return jwt_auth(str(auth["header"]), auth["jwt"])
+    return auth_rule(auth)
+
+
+def _build(
+    data: Mapping[str, Any], kinds: Mapping[str, tuple[str, dict[str, Any]]], spec: Spec
+) -> Behaviour:
+    auth = _auth(data)
+    root = bool(data.get("root", True))
+    sdk = tuple(
+        SdkSetting(str(e["env"]), str(e["value"]), str(e.get("note", "")))
+        for e in data.get("sdk", [])
+    )
+    built: dict[str, Behaviour] = {}
+    for kind, (_where, merged) in kinds.items():
+        built[kind] = _build_kind(
+            kind, normalize(merged), data["api"], spec, auth, root, sdk, built
+        )
+    if len(built) == 1 and "" in built:
+        return replace(built[""], kinds={})
+    return next(iter(built.values()))
+
+
+def _build_kind(
+    kind: str,
+    data: Mapping[str, Any],
+    api: str,
+    spec: Spec,
+    auth: Authenticator,
+    root: bool,
+    sdk: tuple[SdkSetting, ...],
+    kinds: Mapping[str, Behaviour],
+) -> Behaviour:
+    # `data` is normalized: option aliases under their names, so rendering reads one spelling.
     operations = {op.operation_id: op for op in spec.operations()}
     scenarios = {
         name: Scenario(
@@ -460,22 +633,17 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
     default = next(
         (n for n, s in data["scenarios"].items() if s.get("default")), next(iter(scenarios))
     )
-    auth = data["auth"]
     return Behaviour(
-        api=data["api"],
+        api=api,
         spec=spec,
         task_component=data["task"],
-        lifecycle=lifecycle,
+        lifecycle=spec.lifecycles[data["task"]],
         id_kind=data["id"]["kind"],
         id_start=int(data["id"].get("start", 1)),
         id_length=int(data["id"].get("length", 15)),
         id_prefix=str(data["id"].get("prefix", "")),
         time_format=data.get("time-format", "iso"),
-        auth=AuthRule(
-            auth["header"],
-            tuple((c["prefix"], re.compile(c["pattern"])) for c in auth["credentials"]),
-            auth["example"],
-        ),
+        auth=auth,
         errors={
             name: ErrorAnswer(e["status"], e["body"], e.get("content-type", "application/json"))
             for name, e in data["errors"].items()
@@ -490,9 +658,8 @@ def _build(data: Mapping[str, Any], spec: Spec, lifecycle: Lifecycle) -> Behavio
         select=tuple((rule["input"], rule["scenario"]) for rule in data.get("select", [])),
         scenarios=scenarios,
         default_scenario=default,
-        root=bool(data.get("root", True)),
-        sdk=tuple(
-            SdkSetting(str(e["env"]), str(e["value"]), str(e.get("note", "")))
-            for e in data.get("sdk", [])
-        ),
+        root=root,
+        sdk=sdk,
+        kind=kind,
+        kinds=kinds,
     )

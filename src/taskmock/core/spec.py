@@ -107,8 +107,8 @@ class Spec:
 
     def path_examples(self, operation: Operation) -> dict[str, str]:
         """The path parameters of an operation that give an example (its `example`, the first of
-        its `examples`, or its schema's `example`), with it: what fills a path template beside
-        the id."""
+        its `examples`, or its schema's `example`, `default` or first `enum` value), with it: what
+        fills a path template beside the id."""
         item = (self.document.get("paths") or {}).get(operation.path) or {}
         found: dict[str, str] = {}
         for raw in (*item.get("parameters", []), *operation.raw.get("parameters", [])):
@@ -243,4 +243,9 @@ def _example_of(spec: Spec, parameter: dict[str, Any]) -> Any:
         if isinstance(example, dict) and "value" in example:
             return example["value"]
     schema = spec.resolve(parameter.get("schema"))
-    return schema.get("example") if isinstance(schema, dict) else None
+    if not isinstance(schema, dict):
+        return None
+    for key in ("example", "default"):
+        if key in schema:
+            return schema[key]
+    return (schema.get("enum") or [None])[0]

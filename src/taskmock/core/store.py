@@ -49,12 +49,18 @@ class OwnerIndex:
 
     def iterate(self, scope: Any, owner: Owner, everyone: bool = False) -> Iterator[str]:
         """The keys `owner` may see (or all, with `everyone`), oldest first."""
+        return self.iterate_scopes([scope], owner, everyone)
+
+    def iterate_scopes(
+        self, scopes: list[Any], owner: Owner, everyone: bool = False
+    ) -> Iterator[str]:
+        """The keys of several scopes `owner` may see (or all, with `everyone`), oldest first."""
         if everyone:
-            groups = [k for (s, _), k in self._keys.items() if s == scope]
+            groups = [k for (s, _), k in self._keys.items() if s in scopes]
         else:
-            groups = [self._keys.get((scope, None), {})]
+            groups = [self._keys.get((scope, None), {}) for scope in scopes]
             if owner is not None:
-                groups.append(self._keys.get((scope, owner), {}))
+                groups += [self._keys.get((scope, owner), {}) for scope in scopes]
         # Snapshots: another thread may add keys while a page is being read.
         streams = [((seq, key) for key, seq in list(keys.items())) for keys in groups if keys]
         for _, key in heapq.merge(*streams):
@@ -63,6 +69,11 @@ class OwnerIndex:
     def clear(self) -> None:
         """Forget every key."""
         self._keys.clear()
+
+
+def _scope(api: str, kind: str) -> Any:
+    """Where a task is indexed: its API, and its kind when the API has several."""
+    return (api, kind) if kind else api
 
 
 class InMemoryTaskStore:
@@ -84,7 +95,7 @@ class InMemoryTaskStore:
         self._uses_of: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         # Public tasks (no owner) an owner deleted: gone for that owner only.
         self._hidden: dict[tuple[str, str], set[str]] = {}  # (api, id) -> owners
-        self._hidden_count: dict[tuple[str, str], int] = {}  # (api, owner) -> how many
+        self._hidden_count: dict[tuple[Any, str], int] = {}  # (scope, owner) -> how many
         self._forgotten: set[tuple[str, str, str, Owner]] = set()
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -107,7 +118,7 @@ class InMemoryTaskStore:
         key = str(record.id)
         with self._lock:
             self._tasks[(record.api, key)] = record
-            self._task_index.add(record.api, record.owner, key)
+            self._task_index.add(_scope(record.api, record.kind), record.owner, key)
 
     def get(self, api: str, task_id: Any) -> TaskRecord | None:
         """The record, or None."""
@@ -119,21 +130,33 @@ class InMemoryTaskStore:
             if api is None or record.api == api:
                 yield record
 
-    def visible(self, api: str, owner: Owner, everyone: bool = False) -> Iterator[TaskRecord]:
-        """The tasks of `api` that `owner` may see (its own and the public ones it has not
-        deleted), oldest first."""
-        hides = not everyone and owner is not None and (api, owner) in self._hidden_count
-        for key in self._task_index.iterate(api, owner, everyone):
+    def visible(
+        self, api: str, owner: Owner, everyone: bool = False, kinds: tuple[str, ...] = ("",)
+    ) -> Iterator[TaskRecord]:
+        """The tasks of `api` (of `kinds`) that `owner` may see (its own and the public ones it
+        has not deleted), oldest first."""
+        scopes = [_scope(api, kind) for kind in kinds]
+        hides = (
+            not everyone
+            and owner is not None
+            and any((scope, owner) in self._hidden_count for scope in scopes)
+        )
+        for key in self._task_index.iterate_scopes(scopes, owner, everyone):
             record = self._tasks.get((api, key))
             if record is not None and not (hides and self.hidden(record, owner)):
                 yield record
 
-    def count(self, api: str, owner: Owner, everyone: bool = False) -> int:
-        """How many tasks of `api` `owner` may see."""
-        total = self._task_index.count(api, owner, everyone)
-        if everyone or owner is None:
-            return total
-        return total - self._hidden_count.get((api, owner), 0)
+    def count(
+        self, api: str, owner: Owner, everyone: bool = False, kinds: tuple[str, ...] = ("",)
+    ) -> int:
+        """How many tasks of `api` (of `kinds`) `owner` may see."""
+        total = 0
+        for kind in kinds:
+            scope = _scope(api, kind)
+            total += self._task_index.count(scope, owner, everyone)
+            if not everyone and owner is not None:
+                total -= self._hidden_count.get((scope, owner), 0)
+        return total
 
     def remove(self, api: str, task_id: Any) -> TaskRecord | None:
         """Forget a task and every index entry of it; returns the record it was, if any."""
@@ -142,7 +165,8 @@ class InMemoryTaskStore:
             record = self._tasks.pop((api, key), None)
             if record is None:
                 return None
-            self._task_index.remove(api, record.owner, key)
+            scope = _scope(api, record.kind)
+            self._task_index.remove(scope, record.owner, key)
             for entry in self._derived_of.pop((api, key), ()):
                 if self._derived.get(entry) == key:
                     del self._derived[entry]
@@ -152,17 +176,18 @@ class InMemoryTaskStore:
                 if not ids:
                     self._users.pop(entry, None)
             for owner in self._hidden.pop((api, key), ()):
-                self._hidden_count[(api, owner)] -= 1
+                self._hidden_count[(scope, owner)] -= 1
             return record
 
-    def hide(self, api: str, task_id: Any, owner: str) -> None:
+    def hide(self, record: TaskRecord, owner: str) -> None:
         """Delete a public task for `owner` only: the others still see it."""
-        key = str(task_id)
+        key = str(record.id)
         with self._lock:
-            owners = self._hidden.setdefault((api, key), set())
+            owners = self._hidden.setdefault((record.api, key), set())
             if owner not in owners:
                 owners.add(owner)
-                self._hidden_count[(api, owner)] = self._hidden_count.get((api, owner), 0) + 1
+                counted = (_scope(record.api, record.kind), owner)
+                self._hidden_count[counted] = self._hidden_count.get(counted, 0) + 1
 
     def hidden(self, record: TaskRecord, owner: Owner) -> bool:
         """Whether `owner` deleted this public task."""

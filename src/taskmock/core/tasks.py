@@ -13,7 +13,7 @@ from taskmock.core.clock import Clock
 from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
 from taskmock.core.examples import ExampleSet, example_set
 from taskmock.core.lifecycle import EMPTY_VALUES
-from taskmock.core.roles import Collect, Find, Forget, Remove
+from taskmock.core.roles import Collect, Find, Forget, Poll, PollRequest, Remove
 from taskmock.core.scenario import Behaviour
 from taskmock.core.store import InMemoryTaskStore
 from taskmock.core.template import (
@@ -75,6 +75,7 @@ class TaskService:
         capacity: Capacity | None = None,
         catalog: Catalog | None = None,
         example_tasks: bool = True,
+        jwt_keys: Mapping[str, str] | None = None,
     ) -> None:
         self.clock = clock
         self.seed = seed
@@ -84,46 +85,52 @@ class TaskService:
         self._stored_input = 0
         self._input_sizes: dict[tuple[str, str], int] = {}  # what deleting a task gives back
         names = apis if apis is not None else self.catalog.names
+        # Keys given to the server or the fixture, added to every API's signed auth.
         self.behaviours: dict[str, Behaviour] = {
-            name: self.catalog.behaviour(name) for name in names
+            name: _with_keys(self.catalog.behaviour(name), jwt_keys or {}) for name in names
         }
+        kinds = [kind for b in self.behaviours.values() for kind in b.every_kind]
         # Values derived from tasks that requests look tasks up by (find, forget, collect roles):
         # (field path, the templates that can produce it, or () when only rendering tells).
-        self._derived: dict[str, list[tuple[str, tuple[str, ...], list[Any]]]] = {
-            api: [
-                (field_path, path, leaf_templates(behaviour.body, path, behaviour.templates))
+        self._derived: dict[tuple[str, str], list[tuple[str, tuple[str, ...], list[Any]]]] = {
+            (kind.api, kind.kind): [
+                (field_path, path, leaf_templates(kind.body, path, kind.templates))
                 for field_path in sorted(
                     {
                         op.field
-                        for op in behaviour.operations.values()
+                        for op in kind.operations.values()
                         if isinstance(op, Find | Forget | Collect)
                     }
                 )
                 for path in [tuple(field_path.split("."))]
             ]
-            for api, behaviour in self.behaviours.items()
+            for kind in kinds
         }
         # Input fields that refer to stored resources (`in-use-by`), indexed at creation.
-        self._uses: dict[str, set[str]] = {
-            api: {
+        self._uses: dict[tuple[str, str], set[str]] = {
+            (kind.api, kind.kind): {
                 op.in_use_by
-                for op in behaviour.operations.values()
+                for op in kind.operations.values()
                 if isinstance(op, Remove) and op.in_use_by
             }
-            for api, behaviour in self.behaviours.items()
+            for kind in kinds
         }
-        self._compiled: dict[tuple[str, str], CompiledBody] = {
-            (api, name): CompiledBody(template, behaviour.templates)
-            for api, behaviour in self.behaviours.items()
-            for name, scenario in behaviour.scenarios.items()
+        # (api, kind, scenario, poll operation or "") -> the compiled body; a poll with its own
+        # `body` has its own.
+        self._compiled: dict[tuple[str, str, str, str], CompiledBody] = {
+            (kind.api, kind.kind, name, op_id): CompiledBody(template, kind.templates)
+            for kind in kinds
+            for op_id, own in [("", None), *_own_bodies(kind)]
+            for name, scenario in kind.scenarios.items()
             # A body that is itself an expression (`{$: ref}`) has no members to split: rendered.
-            if isinstance(template := behaviour.task_body(scenario), dict) and "$" not in template
+            if isinstance(template := kind.task_body(scenario, own), dict) and "$" not in template
         }
-        # (id(record), base URL) -> (record, steps entered, fragments, whole body if it has no
-        # per-instant member, size in bytes). Records are immutable (forcing makes a new one) and
-        # the entry holds its record alive, so no other record can have that id meanwhile.
+        # (id(record), base URL, poll operation or "") -> (record, steps entered, fragments,
+        # whole body if it has no per-instant member, size in bytes). Records are immutable
+        # (forcing makes a new one) and the entry holds its record alive, so no other record can
+        # have that id meanwhile.
         self._fragments: OrderedDict[
-            tuple[int, str], tuple[TaskRecord, int, list[str | None], str | None, int]
+            tuple[int, str, str], tuple[TaskRecord, int, list[str | None], str | None, int]
         ] = OrderedDict()
         self._fragment_bytes = 0
         # --- example records (core/examples.py): the ids the specs' examples name ---
@@ -145,16 +152,19 @@ class TaskService:
         return self.examples[api].reserved if api in self.examples else frozenset()
 
     def _next_id(self, api: str, key: str, make: Callable[[int], Any]) -> tuple[int, Any]:
-        """Allocate the next counter of `key` and its id, skipping the ids of example records."""
+        """Allocate the next counter of `key` and its id, skipping the ids of example records
+        (and of another kind's tasks: the kinds of one API share its ids)."""
         reserved = self._reserved(api)
         while True:
             counter = self.store.allocate(key)
-            if str(made := make(counter)) not in reserved:
+            made = make(counter)
+            if str(made) not in reserved and self.store.get(api, made) is None:
                 return counter, made
 
-    def next_task_id(self, api: str) -> Any:
-        """The id the next task of `api` will get (nothing is allocated)."""
-        behaviour, counter = self.behaviour(api), self.store.peek(api)
+    def next_task_id(self, api: str, kind: str | None = None) -> Any:
+        """The id the next task of `api` (of `kind`) will get (nothing is allocated)."""
+        behaviour = self.behaviour(api).of_kind(kind)
+        counter = self.store.peek(_counter(behaviour))
         while str(behaviour.make_id(self.seed, counter)) in self._reserved(api):
             counter += 1
         return behaviour.make_id(self.seed, counter)
@@ -167,6 +177,10 @@ class TaskService:
             raise UnknownNameError("API", api, self.behaviours)
         return self.behaviours[api]
 
+    def behaviour_of(self, record: TaskRecord) -> Behaviour:
+        """The behaviour of a task's API and kind."""
+        return self.behaviours[record.api].of_kind(record.kind)
+
     def create(
         self,
         api: str,
@@ -176,21 +190,24 @@ class TaskService:
         fields: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         deadline: tuple[float, Mapping[Any, Any]] | None = None,
+        kind: str | None = None,
     ) -> TaskRecord:
-        """Create a task now. Without a scenario, the create input selects one (or the default).
+        """Create a task now (of `kind`, default the API's first). Without a scenario, the create
+        input selects one (or the default).
 
         `params` are the create request's path parameters (templates read them with `param`);
         `deadline` is (seconds from now, {state: outcome}): see `TaskRecord.with_deadline`.
         """
-        behaviour = self.behaviour(api)
+        behaviour = self.behaviour(api).of_kind(kind)
         given = dict(input or {})
         chosen = behaviour.scenario(
             scenario if scenario is not None else behaviour.scenario_for_input(given)
         )
         size = self._admit(given)
-        counter, task_id = self._next_id(api, api, lambda c: behaviour.make_id(self.seed, c))
+        key = _counter(behaviour)
+        counter, task_id = self._next_id(api, key, lambda c: behaviour.make_id(self.seed, c))
         # Stable across processes (str hashing is randomised per process; Random(str) is not).
-        seed = random.Random(f"{self.seed}:{api}:{counter}").getrandbits(31)
+        seed = random.Random(f"{self.seed}:{key}:{counter}").getrandbits(31)
         now = self.clock.now()
         record = TaskRecord(
             api=api,
@@ -204,6 +221,7 @@ class TaskService:
             fields=dict(fields or {}),
             serial=counter,
             params=dict(params or {}),
+            kind=behaviour.kind,
         )
         if deadline is not None:
             record = record.with_deadline(now + deadline[0], deadline[1])
@@ -241,14 +259,15 @@ class TaskService:
     def _index(self, record: TaskRecord) -> None:
         """Index what requests find this task by: derived values and the resources it uses."""
         ctx = self.context(observe(record, record.created_at))
-        for field_path, path, leaves in self._derived[record.api]:
+        key = (record.api, record.kind)
+        for field_path, path, leaves in self._derived[key]:
             if record.fields and path[0] in record.fields:  # a control-plane override
                 leaves = [render_path({path[0]: record.fields[path[0]]}, path, ctx)]
             for leaf in leaves:
                 value = render(leaf, ctx)
                 if not _empty(value):
                     self.store.index_derived(record.api, field_path, value, record.id)
-        for field_name in self._uses[record.api]:
+        for field_name in self._uses[key]:
             value = record.input.get(field_name)
             if value is not None and not isinstance(value, dict | list):
                 self.store.index_use(record.api, field_name, value, record.id)
@@ -274,6 +293,7 @@ class TaskService:
             owner,
             dict(input),
             serial=counter,
+            kind=behaviour.kind,
         )
         self.store.put_resource(kind, record)
         self._stored_input += size
@@ -300,11 +320,15 @@ class TaskService:
         """How many stored resources of `kind` `owner` may see."""
         return self.store.count_resources(api, kind, owner, everyone=owner is None)
 
-    def find(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord | None:
+    def find(
+        self, api: str, task_id: Any, owner: str | None = None, kind: str | None = None
+    ) -> TaskRecord | None:
         """A task visible to `owner` (tasks without an owner are visible to everyone who has not
-        deleted them)."""
+        deleted them); with `kind`, only a task of that kind."""
         record = self.store.get(api, task_id)
         if record is None or not self.sees(owner, record):
+            return None
+        if kind is not None and record.kind != kind:
             return None
         return record
 
@@ -319,22 +343,28 @@ class TaskService:
         """Delete a task for `owner`: its own task is removed with every index entry of it; a
         public one is deleted for `owner` only (other owners' tests still see it)."""
         if record.owner is None and owner is not None:
-            self.store.hide(record.api, record.id, owner)
+            self.store.hide(record, owner)
             return
         if self.store.remove(record.api, record.id) is not None:
             self._stored_input -= self._input_sizes.pop((record.api, str(record.id)), 0)
 
-    def visible(self, api: str, owner: str | None) -> Iterator[TaskRecord]:
-        """The tasks of `api` that `owner` may see (every one when owner is None), oldest first."""
-        return self.store.visible(api, owner, everyone=owner is None)
+    def _kinds(self, api: str, kind: str | None) -> tuple[str, ...]:
+        if kind is not None:
+            return (kind,)
+        return tuple(k.kind for k in self.behaviour(api).every_kind)
 
-    def count(self, api: str, owner: str | None) -> int:
-        """How many tasks of `api` `owner` may see."""
-        return self.store.count(api, owner, everyone=owner is None)
+    def visible(self, api: str, owner: str | None, kind: str | None = None) -> Iterator[TaskRecord]:
+        """The tasks of `api` (of `kind`, else every kind) that `owner` may see (every one when
+        owner is None), oldest first."""
+        return self.store.visible(api, owner, owner is None, self._kinds(api, kind))
+
+    def count(self, api: str, owner: str | None, kind: str | None = None) -> int:
+        """How many tasks of `api` (of `kind`, else every kind) `owner` may see."""
+        return self.store.count(api, owner, owner is None, self._kinds(api, kind))
 
     def derived_value(self, record: TaskRecord, field_path: str, base_url: str = "") -> Any:
         """The value a task carries now at a dotted body path (`output_video.id`), or None."""
-        behaviour = self.behaviours[record.api]
+        behaviour = self.behaviour_of(record)
         ctx = self.context(observe(record, self.clock.now()), base_url)
         template = behaviour.task_body(behaviour.scenarios[record.scenario])
         path = tuple(field_path.split("."))
@@ -349,7 +379,13 @@ class TaskService:
         deleted it (`forget`). An index answers when the value is known at creation."""
         if _empty(value) or self.store.forgotten(api, field_path, value, owner):
             return None
-        indexed = any(leaves for name, _, leaves in self._derived[api] if name == field_path)
+        indexed = any(
+            leaves
+            for (derived_api, _), entries in self._derived.items()
+            if derived_api == api
+            for name, _, leaves in entries
+            if name == field_path
+        )
         candidates: Iterator[TaskRecord] = (
             iter([c for c in [self.store.derived(api, field_path, value)] if c is not None])
             if indexed
@@ -362,9 +398,12 @@ class TaskService:
                 return record
         return None
 
-    def carrying(self, api: str, field_path: str, owner: str | None) -> Iterator[TaskRecord]:
-        """The tasks visible to `owner` that carry a value at `field_path` now (not deleted)."""
-        for record in self.visible(api, owner):
+    def carrying(
+        self, api: str, field_path: str, owner: str | None, kind: str | None = None
+    ) -> Iterator[TaskRecord]:
+        """The tasks (of `kind`) visible to `owner` that carry a value at `field_path` now (not
+        deleted)."""
+        for record in self.visible(api, owner, kind):
             value = self.derived_value(record, field_path)
             if not _empty(value) and not self.store.forgotten(api, field_path, value, owner):
                 yield record
@@ -378,11 +417,28 @@ class TaskService:
         return self.store.users(api, field_name, value)
 
     def view(
-        self, record: TaskRecord, base_url: str = "", request: RequestFacts | None = None
+        self,
+        record: TaskRecord,
+        base_url: str = "",
+        request: RequestFacts | None = None,
+        poll: Poll | None = None,
     ) -> TaskView:
-        """The task now, with its rendered poll body (control-plane field overrides applied)."""
+        """The task now, with its rendered poll body (the poll's own body, if it has one;
+        control-plane field overrides applied)."""
         observation = observe(record, self.clock.now())
-        return TaskView(record, observation, self.render_body(observation, base_url, request))
+        return TaskView(record, observation, self.render_body(observation, base_url, request, poll))
+
+    def poll_request(self, record: TaskRecord, poll: Poll | None = None) -> PollRequest:
+        """The request that polls a task through `poll` (default its kind's first poll), with the
+        path where the mock serves it (the API's prefix included)."""
+        behaviour = self.behaviour_of(record)
+        poll = poll or behaviour.poll
+        sent = None
+        if poll.value is not None:
+            sent = render(poll.value, self.context(observe(record, self.clock.now())))
+        others = {**behaviour.spec.path_examples(poll.operation), **record.params}
+        method, path, body = poll.request_for(record.id, sent, others)
+        return PollRequest(method, behaviour.base_path + path, body)
 
     def poll_json(
         self,
@@ -390,6 +446,7 @@ class TaskService:
         base_url: str = "",
         request: RequestFacts | None = None,
         observation: Observation | None = None,
+        poll: Poll | None = None,
     ) -> str:
         """The poll body now, as JSON text: the hot path, equal to encoding `view(...).body`.
 
@@ -400,10 +457,11 @@ class TaskService:
         """
         if observation is None:
             observation = observe(record, self.clock.now())
-        compiled = self._compiled.get((record.api, record.scenario))
+        own = "" if poll is None or poll.body is None else poll.operation.operation_id
+        compiled = self._compiled.get((record.api, record.kind, record.scenario, own))
         if compiled is None or record.fields or len(base_url) > _CACHEABLE_BASE_URL:
-            return dumps(self.render_body(observation, base_url, request))
-        key = (id(record), base_url)
+            return dumps(self.render_body(observation, base_url, request, poll))
+        key = (id(record), base_url, own)
         reached = len(observation.steps)
         entry = self._fragments.get(key)
         if entry is None or entry[1] != reached:
@@ -419,7 +477,7 @@ class TaskService:
 
     def _remember(
         self,
-        key: tuple[int, str],
+        key: tuple[int, str, str],
         record: TaskRecord,
         reached: int,
         compiled: CompiledBody,
@@ -450,13 +508,21 @@ class TaskService:
         return entry
 
     def render_body(
-        self, observation: Observation, base_url: str = "", request: RequestFacts | None = None
+        self,
+        observation: Observation,
+        base_url: str = "",
+        request: RequestFacts | None = None,
+        poll: Poll | None = None,
     ) -> Any:
-        """The poll body of an observed task."""
-        behaviour = self.behaviours[observation.record.api]
-        template = behaviour.task_body(behaviour.scenarios[observation.record.scenario])
+        """The poll body of an observed task (through `poll`, when it has its own body)."""
+        behaviour = self.behaviour_of(observation.record)
+        template = behaviour.task_body(
+            behaviour.scenarios[observation.record.scenario], poll.body if poll else None
+        )
         body = render(template, self._body_context(observation, base_url, request))
-        if observation.record.fields and isinstance(body, dict):
+        # Field overrides (the control plane's, an example's body) are of the API's own body; a
+        # poll's own representation of the task is rendered as it is.
+        if observation.record.fields and isinstance(body, dict) and not (poll and poll.body):
             body.update(observation.record.fields)
         return body
 
@@ -469,7 +535,7 @@ class TaskService:
     ) -> RenderContext:
         """A render context for templates of the observed task's API (`request`: the request
         being answered, for templates that read it)."""
-        behaviour = self.behaviours[observation.record.api]
+        behaviour = self.behaviour_of(observation.record)
         return RenderContext(
             observation,
             behaviour.time_format,
@@ -486,7 +552,7 @@ class TaskService:
     ) -> RenderContext:
         """The context the task's body renders in: the poll path (positional arguments are the
         cheapest; the body cannot hold `{$: task}`, so it needs no body of its own)."""
-        behaviour = self.behaviours[observation.record.api]
+        behaviour = self.behaviour_of(observation.record)
         return RenderContext(
             observation,
             behaviour.time_format,
@@ -499,9 +565,11 @@ class TaskService:
             request,
         )
 
-    def ephemeral(self, api: str, task_id: Any, owner: str | None) -> Observation:
+    def ephemeral(
+        self, api: str, task_id: Any, owner: str | None, kind: str | None = None
+    ) -> Observation:
         """An observation of a stand-in record, for rendering answers that concern no task."""
-        behaviour = self.behaviour(api)
+        behaviour = self.behaviour(api).of_kind(kind)
         now = self.clock.now()
         initial = next(iter(behaviour.lifecycle.initial))
         record = TaskRecord(
@@ -512,12 +580,13 @@ class TaskService:
             now,
             (PlannedStep(initial, now, None),),
             owner,
+            kind=behaviour.kind,
         )
         return observe(record, now)
 
     def force(self, record: TaskRecord, state: Any) -> TaskRecord:
         """Move a task to `state` now, if its lifecycle has that transition from where it is."""
-        lifecycle = self.behaviour(record.api).lifecycle
+        lifecycle = self.behaviour_of(record).lifecycle
         if isinstance(state, bool) or not isinstance(state, str | int):
             raise InvalidTransition(
                 f"a state is a string or an integer, not {type(state).__name__}"
@@ -540,16 +609,17 @@ class TaskService:
         self.store.put(updated)
         return updated
 
-    def forced_state(self, api: str, kind: str) -> Any:
-        """The state the scenario file names for `failed` or `cancelled`."""
-        states = self.behaviour(api).forced_states
-        if kind not in states:
-            raise InvalidTransition(f"{api} has no {kind} state")
-        return states[kind]
+    def forced_state(self, api: str, which: str, kind: str | None = None) -> Any:
+        """The state the scenario file names for `failed` or `cancelled` (`which`), for tasks of
+        `kind` (default the API's first)."""
+        states = self.behaviour(api).of_kind(kind).forced_states
+        if which not in states:
+            raise InvalidTransition(f"{api} has no {which} state")
+        return states[which]
 
     def timeline(self, record: TaskRecord) -> list[dict[str, Any]]:
         """The task's states over time (past and planned), for inspection."""
-        behaviour = self.behaviour(record.api)
+        behaviour = self.behaviour_of(record)
         now = self.clock.now()
         return [
             {
@@ -575,6 +645,25 @@ class TaskService:
         if restart is not None:
             restart()
         self._plant_examples()
+
+
+def _counter(behaviour: Behaviour) -> str:
+    """The id counter of a kind of task (the API's name for an API of one kind)."""
+    return f"{behaviour.api}/{behaviour.kind}" if behaviour.kind else behaviour.api
+
+
+def _own_bodies(behaviour: Behaviour) -> list[tuple[str, Any]]:
+    """(operation id, body) of the polls that answer their own representation of the task."""
+    return [
+        (op_id, op.body)
+        for op_id, op in behaviour.operations.items()
+        if isinstance(op, Poll) and op.body is not None
+    ]
+
+
+def _with_keys(behaviour: Behaviour, keys: Mapping[str, str]) -> Behaviour:
+    """The behaviour with signing keys added to its auth (a plain auth takes none)."""
+    return behaviour.with_auth(behaviour.auth.with_keys(keys)) if keys else behaviour
 
 
 def _empty(value: Any) -> bool:

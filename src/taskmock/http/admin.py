@@ -15,6 +15,7 @@ from typing import Any
 
 from taskmock.core.clock import ManualClock
 from taskmock.core.engine import TaskRecord, observe
+from taskmock.core.roles import PollRequest
 from taskmock.core.scenario import Behaviour
 from taskmock.core.tasks import TaskService
 from taskmock.core.template import format_time
@@ -67,18 +68,22 @@ class Admin:
         owner: str | None = None,
         input: dict[str, Any] | None = None,
         fields: dict[str, Any] | None = None,
+        kind: str | None = None,
     ) -> TaskRecord:
         """Create a task now. `owner`: a whole credential (`Token abc`) or a bare token (`abc`);
         none makes it public. `input` stands for the vendor create request; `fields` override
-        its poll body."""
-        behaviour = self._tasks.behaviour(api)
+        its poll body; `kind` is which kind of the API's tasks (default its first)."""
+        behaviour = self._tasks.behaviour(api).of_kind(kind)
         owned = behaviour.auth.owner_of(owner) if owner else None
-        return self._tasks.create(api, scenario, owned, input, fields)
+        return self._tasks.create(api, scenario, owned, input, fields, kind=behaviour.kind)
 
-    def task(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord:
-        """A task (visible to `owner`, when given); NoSuchTask otherwise."""
+    def task(
+        self, api: str, task_id: Any, owner: str | None = None, kind: str | None = None
+    ) -> TaskRecord:
+        """A task (visible to `owner`, when given; of `kind`, when given); NoSuchTask
+        otherwise."""
         self._tasks.behaviour(api)
-        record = self._tasks.find(api, task_id, owner)
+        record = self._tasks.find(api, task_id, owner, kind)
         if record is None:
             raise NoSuchTask(api, task_id)
         return record
@@ -99,13 +104,15 @@ class Admin:
     def fail(self, api: str, task_id: Any) -> TaskRecord:
         """Move the task to its scenario file's `failed` state now."""
         record = self.task(api, task_id)
-        return self._tasks.force(record, self._tasks.forced_state(api, "failed"))
+        return self._tasks.force(record, self._tasks.forced_state(api, "failed", record.kind))
 
-    def cancel(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord:
-        """Move the task to its scenario file's `cancelled` state now (as its owner, when
-        given: the vendor cancel routes)."""
-        record = self.task(api, task_id, owner)
-        return self._tasks.force(record, self._tasks.forced_state(api, "cancelled"))
+    def cancel(
+        self, api: str, task_id: Any, owner: str | None = None, kind: str | None = None
+    ) -> TaskRecord:
+        """Move the task to its scenario file's `cancelled` state now (as its owner and of its
+        kind, when given: the vendor cancel routes)."""
+        record = self.task(api, task_id, owner, kind)
+        return self._tasks.force(record, self._tasks.forced_state(api, "cancelled", record.kind))
 
     def delete(self, api: str, task_id: Any, owner: str | None = None) -> TaskRecord:
         """Delete the task (as its owner, when given: the vendor delete routes): from then on
@@ -129,7 +136,7 @@ class Admin:
 
     def terminal(self, record: TaskRecord) -> bool:
         """Whether the task has reached a terminal state."""
-        return self.state(record) in self._tasks.behaviour(record.api).lifecycle.terminal
+        return self.state(record) in self._tasks.behaviour_of(record).lifecycle.terminal
 
     def body(self, record: TaskRecord, base_url: str) -> Any:
         """The task's poll body now, as its vendor route answers it."""
@@ -139,12 +146,17 @@ class Admin:
         """How the mock plays an API (its auth, paths, lifecycle, scenarios): read only."""
         return self._tasks.behaviour(api)
 
+    def poll_request(self, record: TaskRecord) -> PollRequest:
+        """The request that polls a task on this mock: method, path (the API's prefix included)
+        and the JSON body of a poll that sends the id in it."""
+        return self._tasks.poll_request(record)
+
     def describe(self, record: TaskRecord, base_url: str, detail: bool = False) -> dict[str, Any]:
         """A task as the control plane shows it: where to poll it, its state, and with
         `detail` its timeline (past and planned) and its poll body now."""
-        behaviour = self._tasks.behaviour(record.api)
+        behaviour = self._tasks.behaviour_of(record)
         state = observe(record, self._tasks.clock.now()).state
-        path = behaviour.poll_path(record.id, record.params)
+        poll = self._tasks.poll_request(record)
         summary: dict[str, Any] = {
             "api": record.api,
             "id": record.id,
@@ -153,9 +165,14 @@ class Admin:
             "state": state,
             "terminal": state in behaviour.lifecycle.terminal,
             "created_at": format_time(record.created_at, "iso-ms"),
-            "poll_path": path,
-            "poll_url": base_url + path,
+            "poll_path": poll.path,
+            "poll_url": base_url + poll.path,
         }
+        if record.kind:
+            summary["kind"] = record.kind
+        if poll.method != "GET":  # a poll that sends the id in its body
+            summary["poll_method"] = poll.method
+            summary["poll_body"] = poll.body
         if detail:
             summary["timeline"] = self._tasks.timeline(record)
             summary["body"] = self._tasks.view(record, base_url).body
@@ -194,10 +211,16 @@ class Admin:
         """Answer the next `count` requests to `api` (or to one of its operations) with its
         documented rate-limit answer; NotDocumented when it documents none."""
         behaviour = self._tasks.behaviour(api)
-        if "rate-limited" not in behaviour.errors:
+        operations = [
+            op_id
+            for kind in behaviour.every_kind
+            if "rate-limited" in kind.errors
+            for op_id in kind.operations
+        ]
+        if not operations:
             raise NotDocumented(f"{api} documents no rate limiting, so the mock has no answer")
-        if operation is not None and operation not in behaviour.operations:
-            raise UnknownNameError(f"operation of {api}", operation, behaviour.operations)
+        if operation is not None and operation not in operations:
+            raise UnknownNameError(f"operation of {api}", operation, operations)
         fault = Fault(api, int(count), int(retry_after), operation)
         if fault.count:
             self._faults.add(fault)

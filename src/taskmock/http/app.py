@@ -7,6 +7,7 @@ objects into `Request` and send back the `Response`. Nothing here knows about so
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,8 @@ class MockConfig:
     bundled ones and to those named by `TASKMOCK_CATALOG`. `apis`: play only these.
     `tokens`: accept only these credentials on vendor routes (the bare tokens; default: any
     well-formed one). `capacity`: how many tasks and how much input the mock keeps.
+    `jwt_keys`: key id -> secret, accepted by every API whose auth verifies signed tokens
+    (besides the keys its scenario file names).
     """
 
     apis: tuple[str, ...] | None = None
@@ -46,6 +49,7 @@ class MockConfig:
     journal_limit: int = 10_000
     capacity: Capacity = field(default_factory=Capacity)
     example_tasks: bool = True  # the ids the specs' examples name exist (core/examples.py)
+    jwt_keys: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # An empty token (an unset shell variable) would look like protection and be none.
@@ -69,6 +73,7 @@ class MockApp:
             config.capacity,
             self.catalog,
             config.example_tasks,
+            config.jwt_keys,
         )
         self.journal = Journal(config.journal_limit)
         self.faults = FaultPlan()

@@ -161,6 +161,7 @@ class ControlPlane:
             owner=body.get("owner"),
             input=body.get("input"),
             fields=body.get("fields"),
+            kind=body.get("kind"),
         )
         return json_response(
             201,

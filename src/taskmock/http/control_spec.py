@@ -43,18 +43,28 @@ def control_openapi(tasks: TaskService) -> dict[str, Any]:
     components = document["components"]
     components["parameters"]["Api"]["schema"] = {"type": "string", "enum": apis}
     _body(paths["/__taskmock/tasks"]["post"])["schema"] = {
-        "oneOf": [_task_create(name, behaviour) for name, behaviour in behaviours.items()]
+        "oneOf": [
+            _task_create(name, kind, index == 0 and len(behaviour.every_kind) > 1)
+            for name, behaviour in behaviours.items()
+            for index, kind in enumerate(behaviour.every_kind)
+        ]
     }
     for parameter in paths["/__taskmock/tasks"]["get"]["parameters"]:
         if parameter["name"] == "api":
             parameter["schema"] = {"type": "string", "enum": apis}
-    throttled = [_fault(name, b) for name, b in behaviours.items() if "rate-limited" in b.errors]
+    throttled = [
+        _fault(name, b)
+        for name, b in behaviours.items()
+        if any("rate-limited" in kind.errors for kind in b.every_kind)
+    ]
     _body(paths["/__taskmock/faults"]["post"])["schema"] = (
         {"oneOf": throttled}
         if throttled
         else {"not": {}, "description": "No loaded API documents rate limiting."}
     )
-    states = [state for b in behaviours.values() for state in b.lifecycle.states]
+    states = [
+        state for b in behaviours.values() for k in b.every_kind for state in k.lifecycle.states
+    ]
     transition = paths[f"{_TASK}/transition"]["post"]
     _body(transition)["schema"]["properties"]["state"] = {"enum": list(dict.fromkeys(states))}
     _task_examples(document, tasks)
@@ -66,13 +76,17 @@ def _body(operation: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
-def _task_create(api: str, behaviour: Behaviour) -> dict[str, Any]:
+def _task_create(api: str, behaviour: Behaviour, first_of_several: bool) -> dict[str, Any]:
+    """The create body of one kind of an API's tasks: `kind` names it (optional for the first
+    of several, absent for an API of one kind)."""
+    kind = {"kind": {"const": behaviour.kind}} if behaviour.kind else {}
     return {
         "type": "object",
-        "required": ["api"],
+        "required": ["api"] if first_of_several or not behaviour.kind else ["api", "kind"],
         "additionalProperties": False,
         "properties": {
             "api": {"const": api},
+            **kind,
             "scenario": {"enum": list(behaviour.scenarios)},
             "owner": {"type": ["string", "null"]},
             "input": {"type": "object"},
@@ -93,7 +107,15 @@ def _fault(api: str, behaviour: Behaviour) -> dict[str, Any]:
             "retry_after": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 1},
             "operation": {
                 "type": ["string", "null"],
-                "enum": [*behaviour.operations, None],
+                "enum": [
+                    *(
+                        op
+                        for kind in behaviour.every_kind
+                        if "rate-limited" in kind.errors
+                        for op in kind.operations
+                    ),
+                    None,
+                ],
                 "description": "Only this operationId.",
             },
         },
@@ -104,7 +126,7 @@ def _task_examples(document: dict[str, Any], tasks: TaskService) -> None:
     """Name an example task, in a state the route can act on, on each route of one task."""
     paths = document["paths"]
     candidates = [
-        (api, task.id, task.state)
+        (api, task.id, task.state, task.kind)
         for api, examples in tasks.examples.items()
         for task in examples.tasks
     ]
@@ -112,8 +134,8 @@ def _task_examples(document: dict[str, Any], tasks: TaskService) -> None:
 
     def take(wanted: Callable[[Behaviour, Any], Any]) -> tuple[str, Any, Any, Any] | None:
         """The first untaken example task for which `wanted` gives its next state (or None)."""
-        for api, task_id, state in candidates:
-            after = wanted(tasks.behaviours[api], state)
+        for api, task_id, state, kind in candidates:
+            after = wanted(tasks.behaviours[api].of_kind(kind), state)
             if after is not None and (api, str(task_id)) not in taken:
                 taken.add((api, str(task_id)))
                 return api, task_id, state, after
@@ -180,7 +202,9 @@ def _parameter(name: str, schema: dict[str, Any], example: str, value: Any) -> d
 
 def _detail(tasks: TaskService, api: str, task_id: Any, state: Any) -> dict[str, Any]:
     """An illustrative answer (tools check its shape, not its values)."""
-    behaviour = tasks.behaviours[api]
+    record = tasks.store.get(api, task_id)
+    behaviour = tasks.behaviours[api] if record is None else tasks.behaviour_of(record)
+    path = behaviour.poll_path(task_id) if record is None else tasks.poll_request(record).path
     return {
         "api": api,
         "id": task_id,
@@ -189,8 +213,8 @@ def _detail(tasks: TaskService, api: str, task_id: Any, state: Any) -> dict[str,
         "state": state,
         "terminal": state in behaviour.lifecycle.terminal,
         "created_at": "2024-01-01T00:00:00.000Z",
-        "poll_path": behaviour.poll_path(task_id),
-        "poll_url": "http://127.0.0.1:8080" + behaviour.poll_path(task_id),
+        "poll_path": path,
+        "poll_url": "http://127.0.0.1:8080" + path,
         "timeline": [],
         "body": {},
     }

@@ -2,9 +2,11 @@
 
 Four styles, told apart by the parameters an operation declares: `limit`/`offset` (Django REST
 framework's LimitOffsetPagination), `page`/`page_size` (1-based), `page_num`/`page_size`
-(0-based) and an opaque `cursor` (the mock's cursor is the offset; clients follow the links). A
-request that names no size gets the operation's default page; none may ask for more than
-`MAX_PAGE` items, so a list answer costs what is on its page, not what the store holds.
+(0-based) and an opaque `cursor` (the mock's cursor is the offset; clients follow the links); a
+role's `paging` option names other page-number parameters and the first page's number
+(`{number: pageNum, size: pageSize, first: 1}`). A request that names no size gets the
+operation's default page; none may ask for more than `MAX_PAGE` items, so a list answer costs
+what is on its page, not what the store holds.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class Page:
 
     offset: int
     limit: int
-    style: str  # "offset", "page" (1-based), "page_num" (0-based) or "cursor"
+    style: str  # "offset", "cursor", or the page-number parameter: "page" (1-based), "page_num"
+    first: int | None = None  # the first page's number, when `paging` says it
 
     def links(self, url: str, query: str, total: int) -> dict[str, str | None]:
         """The URLs of the next and previous pages (None at either end), as DRF builds them:
@@ -52,7 +55,7 @@ class Page:
                 "next": _with(url, query, cursor=self.offset + self.limit) if following else None,
                 "previous": None if self.offset <= 0 else _with(url, query, cursor=back or None),
             }
-        first = 1 if self.style == "page" else 0
+        first = self.first if self.first is not None else 1 if self.style == "page" else 0
         number = self.offset // self.limit + first
         name = self.style
         return {
@@ -61,9 +64,21 @@ class Page:
         }
 
 
-def page_of(values: Mapping[str, Any], declared: Collection[str], default: int) -> Page:
-    """The page a request asks for, by the parameters the operation declares."""
+def page_of(
+    values: Mapping[str, Any],
+    declared: Collection[str],
+    default: int,
+    paging: Mapping[str, Any] | None = None,
+) -> Page:
+    """The page a request asks for, by the parameters the operation declares (or `paging` names:
+    a page-number parameter, a page-size parameter, the first page's number)."""
     default = min(default, MAX_PAGE)
+    if paging:
+        first = int(paging.get("first", 1))
+        size = _positive(values.get(str(paging["size"])), default)
+        number = values.get(str(paging["number"]))
+        number = number if isinstance(number, int) and not isinstance(number, bool) else first
+        return Page(_start((number - first) * size), size, str(paging["number"]), first)
     if "limit" in declared or "offset" in declared:
         limit = _positive(values.get("limit"), default)
         return Page(_start(int(values.get("offset") or 0)), limit, "offset")

@@ -47,14 +47,16 @@ class Route(Generic[T]):
     spanning: frozenset[str] = frozenset()
 
     def compile(self) -> re.Pattern[str]:
-        """The template as a regular expression with one named group per parameter."""
+        """The template as a regular expression with one named group per parameter. A literal
+        colon (a custom method, `{model}:generate`) also matches its escape `%3A`, which some
+        clients send: the two mean the same in a path."""
         pattern, last = "", 0
         for match in _PARAM.finditer(self.template):
             name = match.group(1)
             value = "[^/]+(?:/[^/]+)*" if name in self.spanning else "[^/]+"
-            pattern += re.escape(self.template[last : match.start()]) + f"(?P<{name}>{value})"
+            pattern += _literal(self.template[last : match.start()]) + f"(?P<{name}>{value})"
             last = match.end()
-        return re.compile(pattern + re.escape(self.template[last:]) + "$")
+        return re.compile(pattern + _literal(self.template[last:]) + "$")
 
 
 class Match(NamedTuple, Generic[T]):
@@ -166,6 +168,10 @@ class Router(Generic[T]):
             key=lambda r: (r.template.strip("/").count("/") == segments, r.method == method),
         )
         return f"{best.method} {best.template}"
+
+
+def _literal(text: str) -> str:
+    return re.escape(text).replace(":", "(?::|%3[Aa])")
 
 
 def _common_start(a: str, b: str) -> int:

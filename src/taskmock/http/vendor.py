@@ -19,6 +19,7 @@ from taskmock.core.roles import (
     Collect,
     Create,
     Delete,
+    Download,
     Fetch,
     Find,
     Forget,
@@ -30,9 +31,17 @@ from taskmock.core.roles import (
     Upload,
 )
 from taskmock.core.scenario import Behaviour
+from taskmock.core.source import resolve_ref
 from taskmock.core.tasks import CapacityError, InvalidTransition, TaskService
 from taskmock.core.template import RequestFacts, reads_request, render
-from taskmock.errors import CatalogError, ClockError, NoSuchTask, Problem, UnknownNameError
+from taskmock.errors import (
+    CatalogError,
+    ClockError,
+    MissingExtraError,
+    NoSuchTask,
+    Problem,
+    UnknownNameError,
+)
 from taskmock.http.admin import Admin
 from taskmock.http.bodies import BodyError, read_body
 from taskmock.http.faults import FaultPlan
@@ -41,6 +50,7 @@ from taskmock.http.messages import JSON, Request, Response, json_response, probl
 from taskmock.http.paging import DEFAULT_PAGE, Page, page_of
 from taskmock.http.parameters import ParameterError, ParameterRule, parameter_rules, read_parameters
 from taskmock.http.routing import Match, Route, Router
+from taskmock.resources import sample_file
 
 __all__ = ["Outcome", "VendorSurface"]
 
@@ -120,6 +130,7 @@ class VendorSurface:
         # Cancelling is a control operation: the routes that cancel call the one control API.
         self.admin = admin or Admin(tasks, Journal(), self.faults)
         self.router: Router[VendorRoute] = Router(_routes(tasks.behaviours.values()))
+        self._sample: bytes | None = None  # the video `download` serves, read once
         self._roles: dict[str, Handler] = {
             "create": self._create,
             "poll": self._poll,
@@ -134,6 +145,7 @@ class VendorSurface:
             "find": self._find,
             "forget": self._forget,
             "collect": self._collect,
+            "download": self._download,
         }
 
     def match(self, request: Request) -> Match[VendorRoute] | None:
@@ -144,12 +156,25 @@ class VendorSurface:
         """Answer a matched vendor request: authenticate, then play the operation's role."""
         route = match.route.target
         behaviour = route.behaviour
-        credential = behaviour.auth.credential(request.headers.get(behaviour.auth.header_key))
-
-        if credential is None or (self.tokens is not None and credential[1] not in self.tokens):
+        try:
+            credential = behaviour.auth.authenticate(request.headers)
+            if credential is None:
+                return self._error(route, *behaviour.auth.refusal(request.headers))
+        except MissingExtraError as exc:  # a signed auth without PyJWT installed
+            return Outcome(
+                problem(501, "missing-extra", "Not available", str(exc)),
+                behaviour.api,
+                route.operation.operation.operation_id,
+                problem=f"missing-extra: {exc}",
+            )
+        if self.tokens is not None and credential[1] not in self.tokens:
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
         owner = credential[0]
-        fault = self.faults.take(behaviour.api, route.operation.operation.operation_id)
+        fault = (
+            self.faults.take(behaviour.api, route.operation.operation.operation_id)
+            if "rate-limited" in behaviour.errors  # a kind without one cannot be throttled
+            else None
+        )
         if fault is not None:
             return self._throttled(route, fault.retry_after)
         try:
@@ -199,6 +224,7 @@ class VendorSurface:
                 data,
                 params=params,
                 deadline=deadline,
+                kind=behaviour.kind,
             )
         except BodyError as exc:
             return self._error(route, "bad-request", exc.detail, exc.field)
@@ -232,18 +258,29 @@ class VendorSurface:
         owner: str,
         params: Mapping[str, str],
     ) -> Outcome:
-        task_id = values.get(route.param)
+        op = cast(Poll, route.operation)
+        if op.param_in == "body":
+            try:
+                data = read_body(route.behaviour.spec, op.operation.raw, request)
+            except BodyError as exc:
+                return self._error(route, "bad-request", exc.detail, exc.field)
+            sent = _at(data, op.param)
+        else:
+            sent = values.get(route.param)
+        task_id = sent if op.pattern is None or sent is None else op.task_id(sent)
         record = (
-            self.tasks.find(route.behaviour.api, task_id, owner) if task_id is not None else None
+            self.tasks.find(route.behaviour.api, task_id, owner, route.behaviour.kind)
+            if task_id is not None
+            else None
         )
         if record is None:
-            return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
+            shown = task_id if task_id is not None else sent
+            return self._error(route, "not-found", f"no task {shown!r}", task_id=task_id)
         facts = RequestFacts(params, request.query_string) if route.reads_request else None
         if route.answers_own_way:
             observation = observe(record, self.tasks.clock.now())
-            response_template = cast(Poll, route.operation).response
-            return self._about_task(request, route, params, observation, response_template, facts)
-        body = self.tasks.poll_json(record, request.base_url, facts).encode()
+            return self._about_task(request, route, params, observation, op.response, facts)
+        body = self.tasks.poll_json(record, request.base_url, facts, None, op).encode()
         response = Response(200, body, [("content-type", JSON)])
         return Outcome(
             response, route.behaviour.api, route.operation.operation.operation_id, str(record.id)
@@ -257,14 +294,15 @@ class VendorSurface:
         owner: str,
         params: Mapping[str, str],
     ) -> Outcome:
-        api = route.behaviour.api
+        api, kind = route.behaviour.api, route.behaviour.kind
         page = self._page(route, values)
-        records = _slice(self.tasks.visible(api, owner), page)
+        records = _slice(self.tasks.visible(api, owner, kind), page)
         items = [self.tasks.view(r, request.base_url).body for r in records]
         summary = cast(Listing, route.operation).summary
         if summary:  # the vendor lists a summary of each task
             items = [{k: item[k] for k in summary if k in item} for item in items]
-        return self._listing(request, route, owner, items, self.tasks.count(api, owner), page)
+        total = self.tasks.count(api, owner, kind)
+        return self._listing(request, route, owner, items, total, page)
 
     def _cancel(
         self,
@@ -277,7 +315,7 @@ class VendorSurface:
         op = cast(Cancel, route.operation)
         api, task_id = route.behaviour.api, values.get(route.param)
         try:
-            record = self.admin.task(api, task_id, owner)
+            record = self.admin.task(api, task_id, owner, route.behaviour.kind)
             before = self.admin.state(record)
             answer = op.answer_for(before)
             finished = before in route.behaviour.lifecycle.terminal
@@ -287,7 +325,7 @@ class VendorSurface:
                     self.admin.delete(api, task_id, owner)
                 return outcome
             if answer is None or not finished:
-                record = self.admin.cancel(api, task_id, owner)
+                record = self.admin.cancel(api, task_id, owner, route.behaviour.kind)
         except NoSuchTask:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         except InvalidTransition as exc:
@@ -307,7 +345,7 @@ class VendorSurface:
     ) -> Outcome:
         api, task_id = route.behaviour.api, values.get(route.param)
         try:
-            record = self.admin.task(api, task_id, owner)
+            record = self.admin.task(api, task_id, owner, route.behaviour.kind)
         except NoSuchTask:
             return self._error(route, "not-found", f"no task {task_id!r}", task_id=task_id)
         template = cast(Delete, route.operation).response
@@ -345,7 +383,7 @@ class VendorSurface:
                 return self._error(route, "bad-request", exc.detail, exc.field)
         if op.response is None:
             return self._empty(route)
-        stand_in = self.tasks.ephemeral(route.behaviour.api, "0", owner)
+        stand_in = self.tasks.ephemeral(route.behaviour.api, "0", owner, route.behaviour.kind)
         body = render(op.response, self.tasks.context(stand_in, request.base_url))
         return self._answer(route, op.status, body)
 
@@ -475,10 +513,37 @@ class VendorSurface:
     ) -> Outcome:
         op = cast(Collect, route.operation)
         page = self._page(route, values)
-        carrying = list(self.tasks.carrying(route.behaviour.api, op.field, owner))
+        carrying = list(
+            self.tasks.carrying(route.behaviour.api, op.field, owner, route.behaviour.kind)
+        )
         records = _slice(iter(carrying), page)
         items = [self._render_item(request, record, op.item) for record in records]
         return self._listing(request, route, owner, items, len(carrying), page)
+
+    def _download(
+        self,
+        request: Request,
+        route: VendorRoute,
+        values: dict[str, Any],
+        owner: str,
+        params: Mapping[str, str],
+    ) -> Outcome:
+        op = cast(Download, route.operation)
+        task_id = values.get(route.param)
+        record = (
+            self.tasks.find(route.behaviour.api, task_id, owner, route.behaviour.kind)
+            if task_id is not None
+            else None
+        )
+        if record is not None and op.states:
+            state = observe(record, self.tasks.clock.now()).state
+            record = record if state in op.states else None
+        if record is None:
+            return self._error(route, "not-found", f"no file {task_id!r}", task_id=task_id)
+        if self._sample is None:
+            self._sample = sample_file().read_bytes()
+        response = Response(op.status, self._sample, [("content-type", "video/mp4")])
+        return Outcome(response, route.behaviour.api, op.operation.operation_id, str(record.id))
 
     def _derived(self, route: VendorRoute, values: dict[str, Any], owner: str) -> TaskRecord | None:
         op = cast(Find | Forget, route.operation)
@@ -517,7 +582,8 @@ class VendorSurface:
         )
         operation_id = op.operation.operation_id
         if body is None and (answer is None or answer.body is KEEP) and isinstance(op, Poll | Find):
-            text = self.tasks.poll_json(record, base, facts, observation)
+            own = op if isinstance(op, Poll) else None
+            text = self.tasks.poll_json(record, base, facts, observation, own)
             content_type = (answer.content_type if answer else None) or JSON
             response = Response(status, text.encode(), [("content-type", content_type), *headers])
         elif body is None:
@@ -540,7 +606,7 @@ class VendorSurface:
 
     def _page(self, route: VendorRoute, values: dict[str, Any]) -> Page:
         op = cast(Listing | Catalog | Collect, route.operation)
-        return page_of(values, route.parameter_names, op.page_size or DEFAULT_PAGE)
+        return page_of(values, route.parameter_names, op.page_size or DEFAULT_PAGE, op.paging)
 
     def _listing(
         self,
@@ -551,7 +617,7 @@ class VendorSurface:
         total: int,
         page: Page,
     ) -> Outcome:
-        stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner)
+        stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner, route.behaviour.kind)
         links = page.links(request.base_url + request.path, request.query_string, total)
         context = self.tasks.context(
             stand_in, request.base_url, items=items, total=total, links=links, page=page
@@ -614,13 +680,23 @@ class VendorSurface:
         )
 
 
+def _at(data: Any, pointer: str) -> Any:
+    """The value at a JSON pointer in request data, or None."""
+    try:
+        value = resolve_ref(data, "#" + pointer)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+    return None if isinstance(value, dict | list) else value
+
+
 def _routes(behaviours: Iterable[Behaviour]) -> list[Route[VendorRoute]]:
     """Every operation under its API's prefix (`/<api>/…`), and at its own path for the APIs
     served at the root; two APIs answering the same root route is a CatalogError."""
     prefixed: list[Route[VendorRoute]] = []
     rooted: dict[tuple[str, str], Route[VendorRoute]] = {}
     problems = []
-    for behaviour in behaviours:
+    every_kind = [kind for api in behaviours for kind in api.every_kind]
+    for behaviour in every_kind:
         for op in behaviour.operations.values():
             target = VendorRoute(behaviour, op, parameter_rules(behaviour.spec, op.operation))
             method, path = op.operation.method, op.operation.path
