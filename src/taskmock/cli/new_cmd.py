@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskmock.cli.options import add_catalog_option
 from taskmock.core.catalog import Catalog
-from taskmock.core.scaffold.build import Scaffold, check_api_name, root_route, scaffold
-from taskmock.core.source import load_document
-from taskmock.core.yamlout import dump_yaml
 from taskmock.errors import DocumentError, ScaffoldError, TaskmockError
+
+if TYPE_CHECKING:  # the scaffolder loads an OpenAPI validator: only `taskmock new` pays for it
+    from taskmock.core.scaffold.build import Scaffold
 from taskmock.resources import mocks_dir
 
 __all__ = ["register"]
@@ -51,6 +51,9 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from taskmock.core.scaffold.build import check_api_name, scaffold
+    from taskmock.core.source import load_document
+
     name: str = args.name
     into = Path(args.into)
     spec_file, mock_file = into / "specs" / f"{name}.yaml", into / "mocks" / f"{name}.yaml"
@@ -91,6 +94,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _root_routes(catalog: Catalog, names: list[str]) -> dict[tuple[str, str], str]:
+    from taskmock.core.scaffold.build import root_route
+
     """The routes the other playable APIs answer at the root, by API name."""
     routes: dict[tuple[str, str], str] = {}
     for name in names:
@@ -104,6 +109,8 @@ def _root_routes(catalog: Catalog, names: list[str]) -> dict[tuple[str, str], st
 
 
 def _write(entry: Scaffold, spec_file: Path, mock_file: Path, source: str) -> None:
+    from taskmock.core.yamlout import dump_yaml
+
     try:
         spec_file.parent.mkdir(parents=True, exist_ok=True)
         mock_file.parent.mkdir(parents=True, exist_ok=True)

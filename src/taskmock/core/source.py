@@ -1,7 +1,18 @@
-"""Read YAML or JSON documents while keeping where each value came from (line numbers)."""
+"""Read YAML or JSON documents while keeping where each value came from (line numbers).
+
+Parsing YAML is most of what loading a catalog costs, so a parsed document is kept in a cache
+folder (`TASKMOCK_CACHE_DIR`; default `$XDG_CACHE_HOME/taskmock`, or `~/.cache/taskmock`; empty
+turns it off), keyed by the file's bytes: a changed file is parsed again. Line numbers come from
+composing the text once more, and only when a problem needs one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,14 +57,18 @@ def resolve_ref(document: Any, ref: str) -> Any:
 
 @dataclass
 class SourceDocument:
-    """A parsed document, its file name, and its YAML node tree for line lookups."""
+    """A parsed document, its file name, and its text (or YAML node tree) for line lookups."""
 
     file: str
     data: Any
     _root: yaml.Node | None = field(default=None, repr=False)
+    _text: str | None = field(default=None, repr=False)
 
     def line_of(self, pointer: str) -> int | None:
         """The 1-based line where the value at `pointer` starts, or its nearest parent's."""
+        if self._root is None and self._text is not None:
+            self._root = _compose(self._text)
+            self._text = None
         node = self._root
         if node is None:
             return None
@@ -84,13 +99,20 @@ def load_document(path: str | Path) -> SourceDocument:
     """Parse a YAML (or JSON) file, raising DocumentError with file and line on any failure."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise DocumentError(
             [Problem(name, "", f"cannot read file: {exc.strerror or exc}")]
         ) from None
     except UnicodeDecodeError:
         raise DocumentError([Problem(name, "", "not UTF-8 text")]) from None
+    cached = _cache_file(raw)
+    if cached is not None:
+        try:
+            return SourceDocument(name, marshal.loads(cached.read_bytes()), _text=text)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # not there yet, or unreadable: parse
     try:
         loader = _Loader(text)
         try:
@@ -103,4 +125,51 @@ def load_document(path: str | Path) -> SourceDocument:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise DocumentError([Problem(name, "", f"not valid YAML: {reason}", line)]) from None
+    if cached is not None:
+        _store(cached, data)
     return SourceDocument(name, data, root)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _Loader(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+def _cache_dir() -> Path | None:
+    configured = os.environ.get("TASKMOCK_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "taskmock"
+
+
+def _cache_file(raw: bytes) -> Path | None:
+    """Where the parse of these bytes is kept (by this Python, this loader), or None."""
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(raw)
+    key.update(f"{sys.version_info[:2]} {marshal.version} {yaml.__version__}".encode())
+    return folder / f"{key.hexdigest()}.marshal"
+
+
+def _store(target: Path, data: Any) -> None:
+    """Keep a parse for next time; a folder that cannot be written, or data marshal cannot hold
+    (a YAML type beyond JSON's and dates), only means parsing again."""
+    try:
+        blob = marshal.dumps(data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(blob)
+            os.replace(temporary, target)  # whole or not at all, even with writers in parallel
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, ValueError):
+        pass
