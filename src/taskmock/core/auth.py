@@ -99,8 +99,12 @@ class AuthRule:
     def authenticate(self, headers: Mapping[str, str]) -> tuple[str, str] | None:
         """(owner, token) of the first accepted credential among the request's headers."""
         value = headers.get(self.header_key)
-        if value or not self.others:
-            return self.credential(value)
+        if value:  # `credential`, inlined: every request authenticates
+            if len(value) > _REMEMBERED_CREDENTIAL:
+                return self._parse(value)
+            return self._credentials(value)
+        if not self.others:
+            return None
         for key in self._other_keys:
             other = headers.get(key)
             if other:

@@ -191,6 +191,8 @@ class InMemoryTaskStore:
 
     def hidden(self, record: TaskRecord, owner: Owner) -> bool:
         """Whether `owner` deleted this public task."""
+        if not self._hidden:  # nobody deleted a public task: every poll of one asks
+            return False
         owners = self._hidden.get((record.api, str(record.id)))
         return owners is not None and owner in owners
 
