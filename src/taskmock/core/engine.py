@@ -11,9 +11,18 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Observation", "PlannedStep", "TaskRecord", "draw_dwell", "observe", "plan_steps"]
+__all__ = [
+    "NOTHING",
+    "Observation",
+    "PlannedStep",
+    "TaskRecord",
+    "draw_dwell",
+    "observe",
+    "plan_steps",
+]
 
 State = Any
 
@@ -27,6 +36,15 @@ class PlannedStep:
     dwell: float | None
 
 
+#: The mapping a record holds where it holds nothing: one shared, read-only empty mapping (a
+#: fresh dict per task cost 64 bytes each, three times, on 100,000 tasks).
+NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _nothing() -> Mapping[str, Any]:
+    return NOTHING
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
     """Everything that determines a task's observable history."""
@@ -38,11 +56,11 @@ class TaskRecord:
     created_at: float
     plan: tuple[PlannedStep, ...]
     owner: str | None = None
-    input: Mapping[str, Any] = field(default_factory=dict)
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=_nothing)
+    fields: Mapping[str, Any] = field(default_factory=_nothing)
     forced: tuple[tuple[float, State], ...] = ()
     serial: int = 0  # the n-th record of its API (and kind): values unique per task derive from it
-    params: Mapping[str, str] = field(default_factory=dict)  # the create request's path parameters
+    params: Mapping[str, str] = field(default_factory=_nothing)  # the create's path parameters
     deadline: float | None = None  # when a deadline set at creation falls (`with_deadline`)
     kind: str = ""  # which of the API's kinds of task (files with `kinds`); "" for the only one
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from taskmock.core.catalog import Catalog, bundled_catalog
 from taskmock.core.clock import Clock
-from taskmock.core.engine import Observation, PlannedStep, TaskRecord, observe, plan_steps
+from taskmock.core.engine import NOTHING, Observation, PlannedStep, TaskRecord, observe, plan_steps
 from taskmock.core.examples import ExampleSet, example_set
 from taskmock.core.lifecycle import EMPTY_VALUES
 from taskmock.core.roles import Collect, Find, Forget, Poll, PollRequest, Remove
@@ -83,7 +83,6 @@ class TaskService:
         self.catalog = catalog or bundled_catalog()
         self.store = InMemoryTaskStore()
         self._stored_input = 0
-        self._input_sizes: dict[tuple[str, str], int] = {}  # what deleting a task gives back
         names = apis if apis is not None else self.catalog.names
         # Keys given to the server or the fixture, added to every API's signed auth.
         self.behaviours: dict[str, Behaviour] = {
@@ -203,7 +202,8 @@ class TaskService:
         chosen = behaviour.scenario(
             scenario if scenario is not None else behaviour.scenario_for_input(given)
         )
-        size = self._admit(given)
+        merged = {**chosen.input, **given}
+        size = self._admit(merged)
         key = _counter(behaviour)
         counter, task_id = self._next_id(api, key, lambda c: behaviour.make_id(self.seed, c))
         # Stable across processes (str hashing is randomised per process; Random(str) is not).
@@ -217,18 +217,16 @@ class TaskService:
             created_at=now,
             plan=plan_steps(chosen.path, now, seed),
             owner=owner,
-            input={**chosen.input, **given},
-            fields=dict(fields or {}),
+            input=merged,
+            fields=dict(fields) if fields else NOTHING,
             serial=counter,
-            params=dict(params or {}),
+            params=dict(params) if params else NOTHING,
             kind=behaviour.kind,
         )
         if deadline is not None:
             record = record.with_deadline(now + deadline[0], deadline[1])
         self.store.put(record)
         self._stored_input += size
-        if size:
-            self._input_sizes[(api, str(task_id))] = size
         self._index(record)
         return record
 
@@ -349,7 +347,8 @@ class TaskService:
             self.store.hide(record, owner)
             return
         if self.store.remove(record.api, record.id) is not None:
-            self._stored_input -= self._input_sizes.pop((record.api, str(record.id)), 0)
+            # What it was admitted with, measured again (a dict per task would cost more).
+            self._stored_input -= len(dumps(record.input)) if record.input else 0
 
     def _kinds(self, api: str, kind: str | None) -> tuple[str, ...]:
         if kind is not None:
@@ -646,7 +645,6 @@ class TaskService:
         self._fragments.clear()
         self._fragment_bytes = 0
         self._stored_input = 0
-        self._input_sizes.clear()
         restart = getattr(self.clock, "restart", None)
         if restart is not None:
             restart()
