@@ -11,8 +11,8 @@ from runwayml import RunwayML
 
 import taskmock
 from examples.runway_in_process import GenerationFailed, image_to_video, wait_for
+from taskmock._transports.httpx import InProcessTransport
 from taskmock.testing import Taskmock
-from taskmock.transports.httpx import InProcessTransport
 
 KEY = "key_" + "0123456789abcdef" * 8  # the documented shape: key_ and 128 hex digits
 IMAGE = "https://example.com/cat.jpg"

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taskmock.cli.serve_cmd import _listen
-from taskmock.core.catalog import bundled_catalog
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.server import HttpServer, Limits
+from taskmock._cli.serve_cmd import _listen
+from taskmock._core.catalog import bundled_catalog
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.server import HttpServer, Limits
 
 
 @dataclass
@@ -91,8 +91,8 @@ def start_live_mock(
 
 def assert_conforms(api: str, operation_id: str, reply: Reply) -> None:
     """Assert that a reply is one the spec of `api` allows for `operation_id`."""
-    from taskmock.checks.schema import response_violations
-    from taskmock.core.spec import load_api
+    from taskmock._checks.schema import response_violations
+    from taskmock._core.spec import load_api
 
     spec = load_api(api)
     found = response_violations(

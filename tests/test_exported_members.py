@@ -57,3 +57,19 @@ def test_importing_taskmock_needs_no_optional_extra_and_no_server_library() -> N
     probe = "import sys, taskmock; print(sorted(m for m in ('httpx', 'trustme', 'uvicorn') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: The modules a user may import by name; every other one is private by name (a leading `_`).
+PUBLIC_MODULES = {"taskmock", "taskmock.__main__", "taskmock.errors", "taskmock.testing"}
+PLUGIN = "taskmock.pytest_plugin"  # pytest loads it by this name (the pytest11 entry point)
+
+
+def test_every_other_module_is_private_by_name() -> None:
+    import pkgutil
+
+    found = {
+        module.name
+        for module in pkgutil.walk_packages(taskmock.__path__, "taskmock.")
+        if not any(part.startswith("_") for part in module.name.split(".")[1:])
+    }
+    assert found | {"taskmock"} == PUBLIC_MODULES - {"taskmock.__main__"} | {"taskmock", PLUGIN}

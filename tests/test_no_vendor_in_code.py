@@ -13,13 +13,21 @@ import taskmock
 PACKAGE = Path(taskmock.__file__).parent
 CHECK_MODULES = sorted(
     [
-        *(PACKAGE / "checks").glob("*.py"),
-        PACKAGE / "cli" / "check_cmd.py",
-        PACKAGE / "core" / "contract.py",
-        PACKAGE / "core" / "extensions.py",
+        *(PACKAGE / "_checks").glob("*.py"),
+        PACKAGE / "_cli" / "check_cmd.py",
+        PACKAGE / "_core" / "contract.py",
+        PACKAGE / "_core" / "extensions.py",
     ]
 )
-FORBIDDEN_IMPORTS = ("taskmock.core.scenario", "taskmock.http", "taskmock.testing")
+
+
+def test_the_check_modules_are_where_this_test_looks() -> None:
+    """A renamed folder must not leave the rules below checking nothing."""
+    assert len(CHECK_MODULES) > 5
+    assert all(path.is_file() for path in CHECK_MODULES)
+
+
+FORBIDDEN_IMPORTS = ("taskmock._core.scenario", "taskmock._http", "taskmock.testing")
 VENDORS = (
     "kokoon",
     "tensorpix",

@@ -50,7 +50,7 @@ def test_installed_wheel_finds_its_data_outside_the_repository(wheel: Path, tmp_
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = (
-        "import taskmock, taskmock.resources as r;"
+        "import taskmock, taskmock._resources as r;"
         "print(taskmock.__file__); print(r.specs_dir()); print(r.mocks_dir())"
     )
     result = subprocess.run(

@@ -35,9 +35,9 @@ from typing import Any
 import httpx
 
 import taskmock
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request
 from taskmock.testing import MockServer
 
 KOKOON_TOKEN = "eyJraWQiOiJPMGs5.eyJzdWIiOiIzN2U3NzYxM.dGFza21vY2s"
@@ -45,7 +45,7 @@ KOKOON_TOKEN = "eyJraWQiOiJPMGs5.eyJzdWIiOiIzN2U3NzYxM.dGFza21vY2s"
 
 @contextmanager
 def ours(app: MockApp) -> Iterator[str]:
-    """The fixture's server: `http/server.py` in a thread (`taskmock.testing.MockServer`)."""
+    """The fixture's server: `_http/server.py` in a thread (`taskmock.testing.MockServer`)."""
     server = MockServer().start()
     server.host(app)
     try:

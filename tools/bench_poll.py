@@ -262,8 +262,8 @@ def memory_of_tasks(count: int) -> float:
     """MB of resident memory that `count` tasks add to a running mock."""
     probe = f"""
 import resource
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
 app = MockApp(MockConfig(clock=ManualClock()))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 apis = list(app.tasks.behaviours)

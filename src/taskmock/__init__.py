@@ -21,10 +21,14 @@ The public surface is what this module exports; everything else is internal and 
 
 from __future__ import annotations
 
-from taskmock.core.catalog import Catalog
-from taskmock.core.clock import ManualClock, ScaledClock, WallClock, make_clock
-from taskmock.core.spec import Spec, load_api, load_spec
-from taskmock.core.tasks import Capacity
+from taskmock._core.catalog import Catalog
+from taskmock._core.clock import ManualClock, ScaledClock, WallClock, make_clock
+from taskmock._core.spec import Spec, load_api, load_spec
+from taskmock._core.tasks import Capacity
+from taskmock._http.admin import Admin
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request, Response
+from taskmock._transports import asgi_app, httpx_transport
 from taskmock.errors import (
     CapacityError,
     CatalogError,
@@ -38,11 +42,7 @@ from taskmock.errors import (
     UnknownNameError,
     UsageError,
 )
-from taskmock.http.admin import Admin
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request, Response
 from taskmock.testing import MockServer, Taskmock
-from taskmock.transports import asgi_app, httpx_transport
 
 __all__ = [
     "Admin",

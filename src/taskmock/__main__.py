@@ -2,6 +2,6 @@
 
 import sys
 
-from taskmock.cli.main import main
+from taskmock._cli.main import main
 
 sys.exit(main())

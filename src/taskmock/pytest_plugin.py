@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.clock import ManualClock, make_clock
+from taskmock._core.clock import ManualClock, make_clock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._transports.tls import throwaway_ca
 from taskmock.errors import TaskmockError
-from taskmock.http.app import MockApp, MockConfig
 from taskmock.testing import MockServer, Taskmock
-from taskmock.transports.tls import throwaway_ca
 
 __all__ = [
     "pytest_addoption",

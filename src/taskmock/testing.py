@@ -9,7 +9,7 @@ The pytest plugin (`taskmock.pytest_plugin`) builds on this; it can also be used
     ...
     server.stop()
 
-It is the server `taskmock serve` runs (`http/server.py`), so a test sees exactly what a user of
+It is the server `taskmock serve` runs (`_http/server.py`), so a test sees exactly what a user of
 `serve` sees; tools/bench_fixture.py measured it against pytest-httpserver (see ARCHITECTURE.md).
 """
 
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taskmock.core.engine import TaskRecord
-from taskmock.http.app import MockApp
-from taskmock.http.journal import JournalEntry
-from taskmock.http.messages import Request, Response, problem
-from taskmock.http.server import HttpServer, Limits
-from taskmock.transports.tls import ServerTLS, https_base_urls
+from taskmock._core.engine import TaskRecord
+from taskmock._http.app import MockApp
+from taskmock._http.journal import JournalEntry
+from taskmock._http.messages import Request, Response, problem
+from taskmock._http.server import HttpServer, Limits
+from taskmock._transports.tls import ServerTLS, https_base_urls
 
 __all__ = ["MockServer", "ServerProblems", "Task", "Taskmock"]
 

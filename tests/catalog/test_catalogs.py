@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taskmock.core.catalog import ENVIRONMENT_VARIABLE, Catalog
-from taskmock.core.clock import ManualClock
+from taskmock._core.catalog import ENVIRONMENT_VARIABLE, Catalog
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request
 from taskmock.errors import CatalogError, ScenarioError, UnknownNameError
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request
 from tests.support import scenario_path, spec_path
 
 BEARER = {"authorization": "Bearer t"}

@@ -21,17 +21,17 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from taskmock.checks.lifecycle import Poll as PollSeen
-from taskmock.checks.lifecycle import lifecycle_findings
-from taskmock.checks.schema import response_violations
-from taskmock.cli.main import main
-from taskmock.core.clock import ManualClock
-from taskmock.core.extensions import required_headers
-from taskmock.core.lifecycle import rule_atoms
-from taskmock.core.scenario import Behaviour, load_behaviour_file
-from taskmock.core.validation import validate_file
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.reference import editor_schema
+from taskmock._checks.lifecycle import Poll as PollSeen
+from taskmock._checks.lifecycle import lifecycle_findings
+from taskmock._checks.schema import response_violations
+from taskmock._cli.main import main
+from taskmock._core.clock import ManualClock
+from taskmock._core.extensions import required_headers
+from taskmock._core.lifecycle import rule_atoms
+from taskmock._core.scenario import Behaviour, load_behaviour_file
+from taskmock._core.validation import validate_file
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._reference import editor_schema
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.support import LiveMock, spec_path, start_live_mock
 

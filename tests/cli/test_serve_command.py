@@ -176,7 +176,7 @@ def test_request_log_batches_inside_a_loop_and_writes_at_once_outside() -> None:
     import asyncio
     import io
 
-    from taskmock.cli.serve_cmd import RequestLog
+    from taskmock._cli.serve_cmd import RequestLog
 
     stream = io.StringIO()
     log = RequestLog(stream, delay=0)
@@ -201,8 +201,8 @@ def test_request_log_batches_inside_a_loop_and_writes_at_once_outside() -> None:
 
 
 def test_the_banner_says_how_an_sdk_finds_each_api_and_whose_keys_sign() -> None:
-    from taskmock.cli.serve_cmd import _banner
-    from taskmock.http.app import MockApp, MockConfig
+    from taskmock._cli.serve_cmd import _banner
+    from taskmock._http.app import MockApp, MockConfig
 
     app = MockApp(MockConfig(apis=("minimax", "kling"), jwt_keys={"ak-mine": "x" * 32}))
     banner = _banner(app, "http://127.0.0.1:9")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from taskmock.cli.main import main
+from taskmock._cli.main import main
 from tests.support import API_NAMES, spec_path
 
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from taskmock.checks.lifecycle import ERROR
-from taskmock.checks.runner import HttpTarget, run_checks
-from taskmock.core.clock import ManualClock
-from taskmock.core.contract import Contract
-from taskmock.core.extensions import read_contract
-from taskmock.core.spec import Spec, load_spec
-from taskmock.http.app import MockConfig
+from taskmock._checks.lifecycle import ERROR
+from taskmock._checks.runner import HttpTarget, run_checks
+from taskmock._core.clock import ManualClock
+from taskmock._core.contract import Contract
+from taskmock._core.extensions import read_contract
+from taskmock._core.spec import Spec, load_spec
+from taskmock._http.app import MockConfig
 from tests.conftest import FIXTURES
 from tests.support import LiveMock, start_live_mock
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from taskmock.checks.lifecycle import ERROR, WARNING
-from taskmock.checks.runner import CheckRun, HttpTarget, run_checks
-from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour
-from taskmock.core.spec import load_api
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.faults import Fault
-from taskmock.http.messages import Request, Response
+from taskmock._checks.lifecycle import ERROR, WARNING
+from taskmock._checks.runner import CheckRun, HttpTarget, run_checks
+from taskmock._core.clock import ManualClock
+from taskmock._core.scenario import load_behaviour
+from taskmock._core.spec import load_api
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.faults import Fault
+from taskmock._http.messages import Request, Response
 from tests.support import API_NAMES, LiveMock, start_live_mock
 
 Mutation = Callable[[dict[str, Any], int], dict[str, Any]]
@@ -669,7 +669,7 @@ def test_a_bare_token_is_sent_with_the_spec_s_prefix(serve: Callable[[MockApp], 
 
 def _uuid_spec(tmp_path: Any) -> Any:
     """Kokoon's spec with its task id declared a uuid (the real ids are uuids)."""
-    from taskmock.core.spec import load_spec
+    from taskmock._core.spec import load_spec
     from tests.support import spec_path
 
     text = spec_path("kokoon").read_text(encoding="utf-8")
@@ -710,7 +710,7 @@ def test_the_unknown_id_probe_is_shaped_by_the_id_schema(
 def test_the_poll_operation_can_be_chosen_and_may_take_its_id_in_the_query(
     serve: Callable[[MockApp], LiveMock],
 ) -> None:
-    from taskmock.core.contract import Contract
+    from taskmock._core.contract import Contract
 
     live = serve(MockApp(MockConfig(clock=ManualClock())))
     record = live.app.tasks.create("hailuo", "success")
@@ -727,7 +727,7 @@ def test_the_poll_operation_can_be_chosen_and_may_take_its_id_in_the_query(
 def test_an_undeclared_state_is_a_warning_where_the_states_are_inferred() -> None:
     from dataclasses import replace as evolve
 
-    from taskmock.checks.lifecycle import Poll, lifecycle_findings
+    from taskmock._checks.lifecycle import Poll, lifecycle_findings
 
     lifecycle = load_api("tensorpix").lifecycles["Job"]
     polls = [Poll(0.0, {"id": 1, "status": 7})]

@@ -13,9 +13,9 @@ import os
 
 import pytest
 
-from taskmock.checks.report import human_lines
-from taskmock.checks.runner import HttpTarget, run_checks
-from taskmock.core.spec import load_api
+from taskmock._checks.report import human_lines
+from taskmock._checks.runner import HttpTarget, run_checks
+from taskmock._core.spec import load_api
 
 
 @pytest.fixture

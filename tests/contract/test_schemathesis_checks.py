@@ -14,10 +14,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from taskmock.checks.lifecycle import ERROR, Poll, lifecycle_findings
-from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour
-from taskmock.http.app import MockConfig
+from taskmock._checks.lifecycle import ERROR, Poll, lifecycle_findings
+from taskmock._core.clock import ManualClock
+from taskmock._core.scenario import load_behaviour
+from taskmock._http.app import MockConfig
 from tests.support import LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow

@@ -35,10 +35,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.jwt_auth import JwtAuth
-from taskmock.core.scenario import load_behaviour
-from taskmock.http.app import MockConfig
+from taskmock._core.clock import ManualClock
+from taskmock._core.jwt_auth import JwtAuth
+from taskmock._core.scenario import load_behaviour
+from taskmock._http.app import MockConfig
 from tests.support import API_NAMES, LiveMock, spec_path, start_live_mock
 
 pytestmark = pytest.mark.slow

@@ -19,15 +19,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from taskmock.checks.lifecycle import Poll, lifecycle_findings
-from taskmock.checks.schema import response_violations
-from taskmock.core.catalog import Catalog
-from taskmock.core.clock import ManualClock
-from taskmock.core.extensions import required_headers
-from taskmock.core.scenario import load_behaviour
-from taskmock.core.tasks import InvalidTransition
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request
+from taskmock._checks.lifecycle import Poll, lifecycle_findings
+from taskmock._checks.schema import response_violations
+from taskmock._core.catalog import Catalog
+from taskmock._core.clock import ManualClock
+from taskmock._core.extensions import required_headers
+from taskmock._core.scenario import load_behaviour
+from taskmock._core.tasks import InvalidTransition
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request
 from tests.support import API_NAMES, scenario_path, spec_path
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}

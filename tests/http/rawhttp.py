@@ -1,4 +1,4 @@
-"""Raw HTTP/1.1 over sockets on 127.0.0.1, for the tests of our server (`taskmock.http.server`).
+"""Raw HTTP/1.1 over sockets on 127.0.0.1, for the tests of our server (`taskmock._http.server`).
 
 `serving` runs a server in a thread; `Stepped` runs one on an event loop the test steps by hand,
 with a clock the test moves, so deadlines and back-pressure are tested without sleeping.
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import httptools
 import uvloop
 
-from taskmock.cli.serve_cmd import _listen
-from taskmock.http.messages import Request, Response, json_response
-from taskmock.http.server import HttpServer, Limits
+from taskmock._cli.serve_cmd import _listen
+from taskmock._http.messages import Request, Response, json_response
+from taskmock._http.server import HttpServer, Limits
 
 
 @dataclass

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.clock import ManualClock, WallClock
-from taskmock.http.app import MockApp, MockConfig
+from taskmock._core.clock import ManualClock, WallClock
+from taskmock._http.app import MockApp, MockConfig
 from tests.support import LiveMock, start_live_mock
 
 RELAY = Path(__file__).resolve().parent.parent / "fixtures" / "relay"
@@ -133,8 +133,8 @@ def test_without_a_request_templates_take_their_fallbacks(relay: LiveMock) -> No
 
 
 def test_the_fast_poll_path_equals_a_plain_render_whatever_the_request(relay: LiveMock) -> None:
-    from taskmock.core.engine import observe
-    from taskmock.core.template import RequestFacts, dumps
+    from taskmock._core.engine import observe
+    from taskmock._core.template import RequestFacts, dumps
 
     tasks = relay.app.tasks
     first = tasks.create("relay", owner="o", params={"queue": "main", "route": "stills"})

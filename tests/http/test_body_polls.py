@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockConfig
-from taskmock.resources import sample_file
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockConfig
+from taskmock._resources import sample_file
 from tests.conftest import FIXTURES
 from tests.support import LiveMock, start_live_mock
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour_file
-from taskmock.core.tasks import Capacity
+from taskmock._core.clock import ManualClock
+from taskmock._core.scenario import load_behaviour_file
+from taskmock._core.tasks import Capacity
+from taskmock._http.app import MockApp, MockConfig
 from taskmock.errors import ScenarioError
-from taskmock.http.app import MockApp, MockConfig
 from tests.support import LiveMock, Reply, start_live_mock
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalogs" / "printshop"

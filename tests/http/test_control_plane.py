@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.clock import ManualClock, WallClock
-from taskmock.http.app import MockConfig
+from taskmock._core.clock import ManualClock, WallClock
+from taskmock._http.app import MockConfig
 from tests.http.test_vendor_lifecycles import AUTH
 from tests.support import LiveMock, Reply, assert_conforms, start_live_mock
 

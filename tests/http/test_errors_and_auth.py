@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from taskmock.core.scenario import load_behaviour
+from taskmock._core.scenario import load_behaviour
 from tests.http.test_vendor_lifecycles import AUTH, OTHER
 from tests.support import LiveMock, assert_conforms
 

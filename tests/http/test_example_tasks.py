@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.extensions import required_headers
-from taskmock.core.spec import load_api
-from taskmock.http.app import MockConfig
+from taskmock._core.clock import ManualClock
+from taskmock._core.extensions import required_headers
+from taskmock._core.spec import load_api
+from taskmock._http.app import MockConfig
 from tests.support import API_NAMES, LiveMock, assert_conforms, start_live_mock
 
 AUTH = {

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.clock import MANUAL_EPOCH, ManualClock
-from taskmock.core.tasks import Capacity
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.journal import FIELD_LIMIT
+from taskmock._core.clock import MANUAL_EPOCH, ManualClock
+from taskmock._core.tasks import Capacity
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.journal import FIELD_LIMIT
 from tests.http.test_vendor_lifecycles import AUTH
 from tests.support import LiveMock, assert_conforms, start_live_mock
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from taskmock.checks.create import create_task
-from taskmock.checks.runner import HttpTarget, run_checks
-from taskmock.core.clock import ManualClock
-from taskmock.core.contract import Contract
-from taskmock.core.extensions import read_contract, required_headers
-from taskmock.core.source import load_document
-from taskmock.core.spec import Spec, load_spec
-from taskmock.http.app import MockConfig
+from taskmock._checks.create import create_task
+from taskmock._checks.runner import HttpTarget, run_checks
+from taskmock._core.clock import ManualClock
+from taskmock._core.contract import Contract
+from taskmock._core.extensions import read_contract, required_headers
+from taskmock._core.source import load_document
+from taskmock._core.spec import Spec, load_spec
+from taskmock._http.app import MockConfig
 from tests.support import LiveMock, start_live_mock
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalogs" / "printshop"
@@ -144,7 +144,7 @@ def test_headers_openapi_says_to_ignore_are_neither_enforced_nor_sent(tmp_path: 
 
 
 def test_the_serve_banner_s_commands_carry_the_required_headers(mock: LiveMock) -> None:
-    from taskmock.cli.serve_cmd import _banner
+    from taskmock._cli.serve_cmd import _banner
 
     curls = [line for line in _banner(mock.app, mock.base_url).splitlines() if "curl" in line]
     assert len(curls) == 2

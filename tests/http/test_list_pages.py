@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour_file
+from taskmock._core.clock import ManualClock
+from taskmock._core.scenario import load_behaviour_file
+from taskmock._http.app import MockConfig
 from taskmock.errors import ScenarioError
-from taskmock.http.app import MockConfig
 from tests.support import LiveMock, start_live_mock
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalogs" / "printshop"

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.cli.serve_cmd import RequestLog, _logged
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request, Response
-from taskmock.http.server import _HEADER_CACHE_BYTES, Limits
+from taskmock._cli.serve_cmd import RequestLog, _logged
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request, Response
+from taskmock._http.server import _HEADER_CACHE_BYTES, Limits
 from tests.http.rawhttp import Collector, Stepped, echo, exchange, get, serving
 
 

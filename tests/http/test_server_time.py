@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from taskmock.cli.serve_cmd import _listen
-from taskmock.http.messages import Request, Response
-from taskmock.http.server import HttpServer, Limits
+from taskmock._cli.serve_cmd import _listen
+from taskmock._http.messages import Request, Response
+from taskmock._http.server import HttpServer, Limits
 from tests.http.rawhttp import Collector, Stepped, echo, get
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
 from tests.conftest import FIXTURES
 from tests.support import LiveMock, start_live_mock
 

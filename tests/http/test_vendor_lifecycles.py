@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.scenario import load_behaviour
+from taskmock._core.scenario import load_behaviour
 from tests.support import LiveMock, assert_conforms
 
 AUTH = {

@@ -11,13 +11,13 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from taskmock.reference import editor_schema
+from taskmock._reference import editor_schema
 from tests.support import API_NAMES, scenario_path
 
 
 def test_the_generated_files_are_current() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "taskmock.reference", "--check"],
+        [sys.executable, "-m", "taskmock._reference", "--check"],
         capture_output=True,
         text=True,
         check=False,

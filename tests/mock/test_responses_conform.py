@@ -10,14 +10,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.checks.schema import response_violations
-from taskmock.core.clock import ManualClock
-from taskmock.core.extensions import required_headers
-from taskmock.core.roles import Poll
-from taskmock.core.scenario import Behaviour, load_behaviour
-from taskmock.core.spec import Operation
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request, Response
+from taskmock._checks.schema import response_violations
+from taskmock._core.clock import ManualClock
+from taskmock._core.extensions import required_headers
+from taskmock._core.roles import Poll
+from taskmock._core.scenario import Behaviour, load_behaviour
+from taskmock._core.spec import Operation
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request, Response
 from tests.support import API_NAMES
 
 BEHAVIOURS = {api: load_behaviour(api) for api in API_NAMES}
@@ -221,8 +221,8 @@ def test_fast_poll_body_is_byte_identical_to_the_plain_render(
     """The hot path (fragments cached per step) never drifts from rendering the template afresh:
     not across steps, not on repeated polls at one instant, not after a forced transition, not
     for a poll that answers its own representation of the task."""
-    from taskmock.core.tasks import InvalidTransition
-    from taskmock.core.template import dumps
+    from taskmock._core.tasks import InvalidTransition
+    from taskmock._core.template import dumps
 
     api, kind, scenario = case
     app = MockApp(MockConfig(apis=(api,), clock=ManualClock()))
@@ -261,7 +261,7 @@ def test_a_poll_survives_its_cache_entry_evicted_by_another_thread() -> None:
     """The plugin's server is threaded: an eviction can land between lookup and LRU refresh."""
     from collections import OrderedDict
 
-    from taskmock.core.template import dumps
+    from taskmock._core.template import dumps
 
     class EvictedMeanwhile(OrderedDict[Any, Any]):
         def move_to_end(self, key: Any, last: bool = True) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.catalog import Catalog
-from taskmock.core.clock import ManualClock
-from taskmock.core.scenario import load_behaviour, load_behaviour_file
+from taskmock._core.catalog import Catalog
+from taskmock._core.clock import ManualClock
+from taskmock._core.scenario import load_behaviour, load_behaviour_file
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.messages import Request
 from taskmock.errors import ScenarioError, UnknownNameError
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.messages import Request
 from tests.support import API_NAMES, scenario_path, spec_path
 
 

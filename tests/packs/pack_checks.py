@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.cli.main import main
-from taskmock.core.catalog import bundled_catalog
-from taskmock.core.clock import ManualClock
-from taskmock.core.engine import TaskRecord
-from taskmock.http.app import MockApp, MockConfig
+from taskmock._cli.main import main
+from taskmock._core.catalog import bundled_catalog
+from taskmock._core.clock import ManualClock
+from taskmock._core.engine import TaskRecord
+from taskmock._http.app import MockApp, MockConfig
 from tests.support import start_live_mock
 
 __all__ = ["Break", "check_the_pack"]

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from taskmock.core.scenario import load_behaviour
+from taskmock._core.scenario import load_behaviour
 
 __all__ = ["PackMock", "pack_mock", "served"]
 

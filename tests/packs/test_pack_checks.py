@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.checks.lifecycle import ERROR
-from taskmock.checks.runner import CheckRun, HttpTarget, run_checks
-from taskmock.core.catalog import bundled_catalog
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockConfig
+from taskmock._checks.lifecycle import ERROR
+from taskmock._checks.runner import CheckRun, HttpTarget, run_checks
+from taskmock._core.catalog import bundled_catalog
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockConfig
 from tests.support import LiveMock, start_live_mock
 
 # Per pack: the scenario to follow, and one documented rule the broken copy breaks (the text

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.scenario import load_behaviour
+from taskmock._core.scenario import load_behaviour
 from taskmock.testing import MockServer, Taskmock
 from tests.packs.pack_checks import Break, check_the_pack
 

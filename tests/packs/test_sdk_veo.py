@@ -26,8 +26,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from taskmock.core.scenario import load_behaviour
-from taskmock.resources import sample_file
+from taskmock._core.scenario import load_behaviour
+from taskmock._resources import sample_file
 from taskmock.testing import Taskmock
 from tests.packs.pack_checks import Break, check_the_pack
 

@@ -137,8 +137,8 @@ def test_bad_option(taskmock):
 def test_overriding_the_config_fixture(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("""
 import pytest
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockConfig
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockConfig
 
 @pytest.fixture
 def taskmock_config():

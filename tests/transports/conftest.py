@@ -1,6 +1,6 @@
 """One httpx client per transport that speaks HTTP, so behaviour tests run over all of them.
 
-- `server`: `http/server.py` in a thread, as `taskmock serve` runs it;
+- `server`: `_http/server.py` in a thread, as `taskmock serve` runs it;
 - `fixture`: the pytest fixture's `MockServer` (the same server behind its hosting handler);
 - `fixture-tls`: the same over HTTPS, with a throw-away CA (`tls=True`);
 - `asgi`: `taskmock.asgi_app` under uvicorn;
@@ -25,11 +25,11 @@ import pytest
 import uvicorn
 
 import taskmock
-from taskmock.core.clock import ManualClock
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.server import Limits
+from taskmock._core.clock import ManualClock
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.server import Limits
+from taskmock._transports.tls import throwaway_ca
 from taskmock.testing import MockServer
-from taskmock.transports.tls import throwaway_ca
 from tests.support import start_live_mock
 
 LIMITS = Limits(max_body=1000, max_head=2000)

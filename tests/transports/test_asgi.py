@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 import taskmock
-from taskmock.http.server import Limits
+from taskmock._http.server import Limits
 from tests.transports.conftest import UvicornThread, listening_socket
 
 Message = dict[str, Any]

@@ -34,7 +34,7 @@ def python(code: str) -> subprocess.CompletedProcess[str]:
 def test_taskmock_imports_and_its_asgi_app_and_fixture_work_without_extras() -> None:
     done = python("""
         import asyncio
-        import taskmock, taskmock.pytest_plugin, taskmock.testing, taskmock.cli.main
+        import taskmock, taskmock.pytest_plugin, taskmock.testing, taskmock._cli.main
         from taskmock.errors import MissingExtraError
         app = taskmock.asgi_app()
         try:
@@ -52,7 +52,7 @@ def test_taskmock_imports_and_its_asgi_app_and_fixture_work_without_extras() -> 
 
 def test_serve_tls_without_the_extra_exits_2_naming_it() -> None:
     done = python("""
-        from taskmock.cli.main import main
+        from taskmock._cli.main import main
         sys.exit(main(["serve", "--port", "0", "--tls"]))
     """)
     assert done.returncode == 2
@@ -66,9 +66,9 @@ def test_a_signed_auth_without_the_extra_answers_a_problem_naming_it() -> None:
     """PyJWT is imported on the first verification: the mock loads and serves every other API,
     and a request to an API whose auth verifies JWTs gets a 501 problem naming the extra."""
     done = python(f"""
-        from taskmock.http.app import MockApp, MockConfig
-        from taskmock.http.messages import Request
-        from taskmock.cli.serve_cmd import _banner
+        from taskmock._http.app import MockApp, MockConfig
+        from taskmock._http.messages import Request
+        from taskmock._cli.serve_cmd import _banner
         app = MockApp(MockConfig(apis=("forge",), catalogs=({str(MECHANISMS)!r},)))
         reply = app.handle(Request("GET", "/forge/v1/renders", "", {{"authorization": "Bearer x"}}, b""))
         print(reply.status, reply.json()["detail"])

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from taskmock.checks.schema import response_violations
-from taskmock.core.clock import ManualClock
-from taskmock.core.spec import load_api
-from taskmock.http.app import MockApp, MockConfig
-from taskmock.http.journal import JournalEntry
-from taskmock.http.messages import Request
-from taskmock.transports._exchange import answer_headers
+from taskmock._checks.schema import response_violations
+from taskmock._core.clock import ManualClock
+from taskmock._core.spec import load_api
+from taskmock._http.app import MockApp, MockConfig
+from taskmock._http.journal import JournalEntry
+from taskmock._http.messages import Request
+from taskmock._transports._exchange import answer_headers
 from tests.transports.conftest import LIMITS, Transport
 
 TOKEN = {"Authorization": "Token abc123"}

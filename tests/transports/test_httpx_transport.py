@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 import taskmock
+from taskmock._http.server import Limits
 from taskmock.errors import MissingExtraError
-from taskmock.http.server import Limits
 from tests.support import API_NAMES
 
 TOKEN = {"Authorization": "Token abc123"}
@@ -138,6 +138,6 @@ def test_without_httpx_the_transport_says_which_extra_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)  # as if it were not installed
-    monkeypatch.delitem(sys.modules, "taskmock.transports.httpx")
+    monkeypatch.delitem(sys.modules, "taskmock._transports.httpx")
     with pytest.raises(MissingExtraError, match=r"pip install 'taskmock\[httpx\]'"):
         taskmock.httpx_transport()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taskmock.core.validation import validate_file
+from taskmock._core.validation import validate_file
 from tests.support import spec_path
 
 
@@ -145,7 +145,7 @@ def test_yaml_round_trip_of_bundled_specs_is_json_safe() -> None:
         assert json.loads(json.dumps(data)) == data
 
 
-# The extensions the contract checks read (core/extensions.py): a missing or wrong one is a problem
+# The extensions the contract checks read (_core/extensions.py): a missing or wrong one is a problem
 # with file, line, pointer and a "did you mean".
 
 TASK_GET = "/paths/~1kokoon~1api~1sr~1v4~1task~1{tid}/get"

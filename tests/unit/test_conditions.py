@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from taskmock.core.conditions import condition_schema, matches
-from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
+from taskmock._core.conditions import condition_schema, matches
+from taskmock._core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
 
 OPERATION = {
     "id": "name",

@@ -1,4 +1,4 @@
-"""What the checks read from a spec (core/contract.py, core/extensions.py): the bundled specs, and small ones of our own."""
+"""What the checks read from a spec (_core/contract.py, _core/extensions.py): the bundled specs, and small ones of our own."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.contract import Contract
-from taskmock.core.extensions import read_contract
-from taskmock.core.source import SourceDocument
-from taskmock.core.spec import Spec, load_api
+from taskmock._core.contract import Contract
+from taskmock._core.extensions import read_contract
+from taskmock._core.source import SourceDocument
+from taskmock._core.spec import Spec, load_api
 from taskmock.errors import SpecError, UnknownNameError
 
 MINIMAL: dict[str, Any] = {

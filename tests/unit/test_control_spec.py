@@ -1,4 +1,4 @@
-"""The control plane's document for the loaded catalog (http/control_spec.py)."""
+"""The control plane's document for the loaded catalog (_http/control_spec.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.source import SourceDocument
-from taskmock.core.spec import Spec
-from taskmock.core.tasks import TaskService
-from taskmock.core.validation import validate_spec
-from taskmock.http.control_spec import control_openapi
+from taskmock._core.clock import ManualClock
+from taskmock._core.source import SourceDocument
+from taskmock._core.spec import Spec
+from taskmock._core.tasks import TaskService
+from taskmock._core.validation import validate_spec
+from taskmock._http.control_spec import control_openapi
 
 TASK = "/__taskmock/tasks/{api}/{id}"
 

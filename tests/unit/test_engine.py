@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taskmock.core.engine import TaskRecord, observe, plan_steps
+from taskmock._core.engine import TaskRecord, observe, plan_steps
 
 PATH = [{"state": "queued", "dwell": 2}, {"state": "working", "dwell": 5}, {"state": "done"}]
 

@@ -1,4 +1,4 @@
-"""Example records: the ids the specs' examples name exist in the mock (core/examples.py)."""
+"""Example records: the ids the specs' examples name exist in the mock (_core/examples.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.engine import observe
-from taskmock.core.examples import example_set
-from taskmock.core.scenario import load_behaviour
-from taskmock.core.tasks import TaskService
-from taskmock.core.validation import iter_examples
+from taskmock._core.clock import ManualClock
+from taskmock._core.engine import observe
+from taskmock._core.examples import example_set
+from taskmock._core.scenario import load_behaviour
+from taskmock._core.tasks import TaskService
+from taskmock._core.validation import iter_examples
 from tests.support import API_NAMES
 
 BASE = "http://127.0.0.1:8080"

@@ -1,11 +1,11 @@
-"""The JSON Schema formats the mock and the checks enforce (core/formats.py)."""
+"""The JSON Schema formats the mock and the checks enforce (_core/formats.py)."""
 
 from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from taskmock.core.formats import FORMATS
+from taskmock._core.formats import FORMATS
 
 UUID = Draft202012Validator({"type": "string", "format": "uuid"}, format_checker=FORMATS)
 

@@ -1,4 +1,4 @@
-"""Signed credentials (core/jwt_auth.py): every way a token is refused, each answered by the error
+"""Signed credentials (_core/jwt_auth.py): every way a token is refused, each answered by the error
 the file names; the key owns the tasks; times checked on an injected clock. A made-up API."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from taskmock.core.jwt_auth import JwtAuth
-from taskmock.core.scenario import load_behaviour_file
+from taskmock._core.jwt_auth import JwtAuth
+from taskmock._core.scenario import load_behaviour_file
 from taskmock.errors import ScenarioError
 from tests.conftest import FIXTURES
 

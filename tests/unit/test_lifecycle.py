@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
-from taskmock.core.spec import load_api
+from taskmock._core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
+from taskmock._core.spec import load_api
 from tests.support import API_NAMES
 
 _ABSENT = object()  # a member not there at all
@@ -228,7 +228,7 @@ def test_a_present_rule_without_required_is_not_a_rule() -> None:
 
 
 def test_the_lifecycle_check_finds_a_member_that_should_be_absent_or_present() -> None:
-    from taskmock.checks.lifecycle import Poll, lifecycle_findings
+    from taskmock._checks.lifecycle import Poll, lifecycle_findings
 
     lifecycle, _ = parse_lifecycle(
         _machine(

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from taskmock.core.spec import Spec, load_api
-from taskmock.core.validation import iter_examples
+from taskmock._core.spec import Spec, load_api
+from taskmock._core.validation import iter_examples
 
 TASK_COMPONENT = {"kokoon": "Task", "tensorpix": "Job", "hailuo": "VideoTask"}
 

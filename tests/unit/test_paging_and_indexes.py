@@ -7,11 +7,11 @@ from itertools import islice
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.store import OwnerIndex
-from taskmock.core.tasks import TaskService
-from taskmock.core.template import leaf_templates, render_path
-from taskmock.http.paging import MAX_PAGE, Page, page_of
+from taskmock._core.clock import ManualClock
+from taskmock._core.store import OwnerIndex
+from taskmock._core.tasks import TaskService
+from taskmock._core.template import leaf_templates, render_path
+from taskmock._http.paging import MAX_PAGE, Page, page_of
 
 
 def test_offset_pages_link_like_drf() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.catalog import Catalog
-from taskmock.core.contract import Contract
-from taskmock.core.engine import observe
-from taskmock.core.roles import Deadline, Hold
-from taskmock.core.spec import load_spec
-from taskmock.core.validation import validate_spec
+from taskmock._core.catalog import Catalog
+from taskmock._core.contract import Contract
+from taskmock._core.engine import observe
+from taskmock._core.roles import Deadline, Hold
+from taskmock._core.spec import load_spec
+from taskmock._core.validation import validate_spec
 from taskmock.errors import ScenarioError
 
 RELAY = Path(__file__).resolve().parent.parent / "fixtures" / "relay"
@@ -95,7 +95,7 @@ def test_a_multi_segment_mark_belongs_on_a_path_parameter(tmp_path: Path) -> Non
 
 
 def test_the_checks_fill_other_path_parameters_from_their_examples() -> None:
-    from taskmock.checks.create import describe_create
+    from taskmock._checks.create import describe_create
 
     contract = Contract.from_spec(load_spec(RELAY / "specs" / "relay.yaml"))
     assert contract.task_id.name == "job_id"
@@ -151,8 +151,8 @@ def test_seconds_and_holds() -> None:
 
 
 def test_a_deadline_is_a_forced_step_planned_at_creation() -> None:
-    from taskmock.core.clock import ManualClock
-    from taskmock.core.tasks import TaskService
+    from taskmock._core.clock import ManualClock
+    from taskmock._core.tasks import TaskService
 
     tasks = TaskService(ManualClock(), catalog=Catalog([RELAY]), apis=("relay",))
     outcomes = {"waiting": "expired", "working": "stopped"}
@@ -168,9 +168,9 @@ def test_a_deadline_is_a_forced_step_planned_at_creation() -> None:
 
 
 def test_serve_prints_each_apis_base_url_and_sdk_settings() -> None:
-    from taskmock.cli.serve_cmd import _banner
-    from taskmock.core.clock import ManualClock
-    from taskmock.http.app import MockApp, MockConfig
+    from taskmock._cli.serve_cmd import _banner
+    from taskmock._core.clock import ManualClock
+    from taskmock._http.app import MockApp, MockConfig
 
     mock = MockApp(MockConfig(catalogs=(RELAY,), apis=("relay",), clock=ManualClock()))
     banner = _banner(mock, "https://127.0.0.1:8443").splitlines()
@@ -188,12 +188,12 @@ def test_an_sdk_value_with_an_unknown_placeholder_is_named_at_load(tmp_path: Pat
 
 
 def test_elapsed_is_the_time_between_two_steps() -> None:
-    from taskmock.core.clock import ManualClock
-    from taskmock.core.template import RenderContext, render
+    from taskmock._core.clock import ManualClock
+    from taskmock._core.template import RenderContext, render
 
     clock = ManualClock()
     tasks = Catalog([RELAY])
-    from taskmock.core.tasks import TaskService
+    from taskmock._core.tasks import TaskService
 
     service = TaskService(clock, catalog=tasks, apis=("relay",))
     record = service.create("relay")
@@ -207,9 +207,9 @@ def test_elapsed_is_the_time_between_two_steps() -> None:
 
 
 def test_task_renders_the_poll_body_with_its_overrides() -> None:
-    from taskmock.core.clock import ManualClock
-    from taskmock.core.tasks import TaskService
-    from taskmock.core.template import render
+    from taskmock._core.clock import ManualClock
+    from taskmock._core.tasks import TaskService
+    from taskmock._core.template import render
 
     service = TaskService(ManualClock(), catalog=Catalog([RELAY]), apis=("relay",))
     record = service.create("relay", fields={"queue": "pinned"})

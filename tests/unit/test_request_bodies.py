@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.spec import load_spec
-from taskmock.http.bodies import BodyError, read_body
-from taskmock.http.messages import Request
+from taskmock._core.spec import load_spec
+from taskmock._http.bodies import BodyError, read_body
+from taskmock._http.messages import Request
 
 SPEC = """
 openapi: 3.1.0

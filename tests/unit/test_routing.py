@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taskmock.http.routing import Route, Router
+from taskmock._http.routing import Route, Router
 
 ROUTES = [
     Route("GET", "/api/jobs/", "list"),

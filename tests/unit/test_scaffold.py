@@ -10,17 +10,22 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.core.lifecycle import parse_lifecycle, rule_atoms, schema_lifecycle, schema_rule_atoms
-from taskmock.core.scaffold import words
-from taskmock.core.scaffold.discover import Located, StatusField
-from taskmock.core.scaffold.skeleton import (
+from taskmock._core.lifecycle import (
+    parse_lifecycle,
+    rule_atoms,
+    schema_lifecycle,
+    schema_rule_atoms,
+)
+from taskmock._core.scaffold import words
+from taskmock._core.scaffold.discover import Located, StatusField
+from taskmock._core.scaffold.skeleton import (
     declared_lifecycle,
     field_rules,
     guess_lifecycle,
     x_lifecycle,
 )
-from taskmock.core.upgrade import as_json_data, upgrade_to_31
-from taskmock.core.yamlout import dump_yaml
+from taskmock._core.upgrade import as_json_data, upgrade_to_31
+from taskmock._core.yamlout import dump_yaml
 from tests.conftest import REPO_ROOT
 
 # --- words -----------------------------------------------------------------------------------------

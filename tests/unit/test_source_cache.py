@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.source import load_document
+from taskmock._core.source import load_document
 
 TEXT = "api: demo\nbody:\n  status: { $: state }\n  items: [1, 2]\n"
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from taskmock.core.clock import ManualClock
-from taskmock.core.source import SourceDocument, escape_pointer
-from taskmock.core.spec import Spec, load_api
-from taskmock.core.tasks import TaskService
-from taskmock.http.control_spec import control_openapi
+from taskmock._core.clock import ManualClock
+from taskmock._core.source import SourceDocument, escape_pointer
+from taskmock._core.spec import Spec, load_api
+from taskmock._core.tasks import TaskService
+from taskmock._http.control_spec import control_openapi
 from tests.support import API_NAMES, spec_path
 
 DOCUMENTS = (*API_NAMES, "control")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.spec import load_api
-from taskmock.core.validation import iter_examples, validate_file
+from taskmock._core.spec import load_api
+from taskmock._core.validation import iter_examples, validate_file
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.support import API_NAMES, spec_path
 

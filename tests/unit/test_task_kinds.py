@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from taskmock.core.scenario import load_behaviour_file
+from taskmock._core.scenario import load_behaviour_file
 from taskmock.errors import ScenarioError, UnknownNameError
 from tests.conftest import FIXTURES
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskmock.core.engine import PlannedStep, TaskRecord, observe
-from taskmock.core.template import (
+from taskmock._core.engine import PlannedStep, TaskRecord, observe
+from taskmock._core.template import (
     EXPRESSIONS,
     INSTANT,
     RECORD,
