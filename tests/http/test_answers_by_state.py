@@ -150,8 +150,8 @@ def test_the_fast_poll_path_equals_a_plain_render_whatever_the_request(relay: Li
         for record in (first, second, first):
             for facts in asks:  # the same step, cached, asked by different requests in turn
                 now = observe(record, relay.clock.now())
-                plain = dumps(tasks.render_body(now, "http://h", facts))
-                assert tasks.poll_json(record, "http://h", facts) == plain
+                plain = dumps(tasks.answers.render_body(now, "http://h", facts))
+                assert tasks.answers.poll_json(record, "http://h", facts) == plain
 
 
 def test_a_held_create_lets_the_time_pass_on_a_manual_clock(relay: LiveMock) -> None:

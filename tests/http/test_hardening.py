@@ -169,12 +169,13 @@ def test_long_paths_credentials_and_hosts_are_not_kept_in_caches(mock: LiveMock)
     before = credentials.cache_info().currsize  # type: ignore[attr-defined]
     mock.request("GET", "/api/jobs/5000/", headers={"Authorization": "Token " + "k" * 10_000})
     assert credentials.cache_info().currsize == before  # type: ignore[attr-defined]
-    cached = mock.app.tasks._fragment_bytes
+    cached = mock.app.tasks.answers._fragment_bytes
     reply = mock.request(
         "GET", task["poll_path"], headers={**AUTH["tensorpix"], "Host": "h" * 10_000}
     )
     assert reply.status == 200
-    assert mock.app.tasks._fragment_bytes == cached  # a forged Host is rendered, never cached
+    # A forged Host is rendered, never cached.
+    assert mock.app.tasks.answers._fragment_bytes == cached
 
 
 def test_the_number_of_tasks_and_the_size_of_their_input_are_capped() -> None:

@@ -253,7 +253,7 @@ def test_fast_poll_body_is_byte_identical_to_the_plain_render(
             (record, "http://o:2"),
         ]:
             for poll in own:
-                fast = app.tasks.poll_json(task, base, poll=poll)
+                fast = app.tasks.answers.poll_json(task, base, poll=poll)
                 assert fast == dumps(app.tasks.view(task, base, poll=poll).body)
 
 
@@ -271,10 +271,10 @@ def test_a_poll_survives_its_cache_entry_evicted_by_another_thread() -> None:
     app = MockApp(MockConfig(apis=("kokoon",), clock=ManualClock()))
     record = app.tasks.create("kokoon", None, owner="tok")
     app.tasks.clock.advance(10)  # type: ignore[attr-defined]
-    first = app.tasks.poll_json(record, "http://h:1")
-    app.tasks._fragments = EvictedMeanwhile(app.tasks._fragments)
+    first = app.tasks.answers.poll_json(record, "http://h:1")
+    app.tasks.answers._fragments = EvictedMeanwhile(app.tasks.answers._fragments)
     assert (
-        app.tasks.poll_json(record, "http://h:1")
+        app.tasks.answers.poll_json(record, "http://h:1")
         == first
         == dumps(app.tasks.view(record, "http://h:1").body)
     )

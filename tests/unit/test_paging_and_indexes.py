@@ -106,7 +106,7 @@ def test_a_path_is_rendered_without_the_rest_of_the_body_and_its_leaves_are_know
     record = tasks.create("tensorpix")
     assert tasks.derived_value(record, "output_video.id") is None  # not finished
     tasks.clock.advance(3600)  # type: ignore[attr-defined]
-    ctx = tasks.context(tasks.view(record).observation)
+    ctx = tasks.answers.context(tasks.view(record).observation)
     assert render_path(behaviour.body, path, ctx) == tasks.view(record).body["output_video"]["id"]
 
 

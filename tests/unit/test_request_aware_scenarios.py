@@ -215,7 +215,7 @@ def test_task_renders_the_poll_body_with_its_overrides() -> None:
     record = service.create("relay", fields={"queue": "pinned"})
     service.clock.advance(20)  # type: ignore[attr-defined]
     view = service.view(record, "http://h")
-    rendered = render({"$": "task"}, service.context(view.observation, "http://h"))
+    rendered = render({"$": "task"}, service.answers.context(view.observation, "http://h"))
     assert rendered == view.body
     assert rendered["queue"] == "pinned"
     assert rendered["state"] == "working"

@@ -204,7 +204,8 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
                 f"{auth}{_header_options(behaviour.spec, create.operation)} "
                 f"-H 'content-type: application/json' -d '{body}'"
             )
-        stand_in = tasks.ephemeral(api, tasks.next_task_id(api), behaviour.auth.owner_of(example))
+        owner = behaviour.auth.owner_of(example)
+        stand_in = tasks.answers.without_task(api, owner, None, tasks.next_task_id(api))
         method, poll_path, poll_body = tasks.poll_request(stand_in.record)
         auth += _header_options(behaviour.spec, behaviour.poll.operation)
         if method == "GET":

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from taskmock._core.answers import Answers
 from taskmock._core.catalog import Catalog, bundled_catalog
 from taskmock._core.clock import Clock
 from taskmock._core.engine import NOTHING, Observation, PlannedStep, TaskRecord, observe, plan_steps
@@ -17,8 +17,6 @@ from taskmock._core.roles import Collect, Find, Forget, Poll, PollRequest, Remov
 from taskmock._core.scenario import Behaviour
 from taskmock._core.store import InMemoryTaskStore
 from taskmock._core.template import (
-    CompiledBody,
-    RenderContext,
     RequestFacts,
     dumps,
     format_time,
@@ -29,21 +27,12 @@ from taskmock._core.template import (
 from taskmock.errors import CapacityError, InvalidTransition, UnknownNameError
 
 __all__ = [
-    "FRAGMENT_CACHE_BYTES",
-    "FRAGMENT_CACHE_SIZE",
     "Capacity",
     "CapacityError",
     "InvalidTransition",
     "TaskService",
     "TaskView",
 ]
-
-#: How many tasks keep their encoded poll fragments (the most recently polled ones), and how many
-#: bytes those fragments may take together (a body echoes the request's Host in its URLs).
-FRAGMENT_CACHE_SIZE = 4096
-FRAGMENT_CACHE_BYTES = 32 * 1024 * 1024
-# Base URLs longer than this (a forged Host header) are rendered, never cached.
-_CACHEABLE_BASE_URL = 256
 
 
 @dataclass(frozen=True)
@@ -114,24 +103,8 @@ class TaskService:
             }
             for kind in kinds
         }
-        # (api, kind, scenario, poll operation or "") -> the compiled body; a poll with its own
-        # `body` has its own.
-        self._compiled: dict[tuple[str, str, str, str], CompiledBody] = {
-            (kind.api, kind.kind, name, op_id): CompiledBody(template, kind.templates)
-            for kind in kinds
-            for op_id, own in [("", None), *_own_bodies(kind)]
-            for name, scenario in kind.scenarios.items()
-            # A body that is itself an expression (`{$: ref}`) has no members to split: rendered.
-            if isinstance(template := kind.task_body(scenario, own), dict) and "$" not in template
-        }
-        # (id(record), base URL, poll operation or "") -> (record, steps entered, fragments,
-        # whole body if it has no per-instant member, size in bytes). Records are immutable
-        # (forcing makes a new one) and the entry holds its record alive, so no other record can
-        # have that id meanwhile.
-        self._fragments: OrderedDict[
-            tuple[int, str, str], tuple[TaskRecord, int, list[str | None], str | None, int]
-        ] = OrderedDict()
-        self._fragment_bytes = 0
+        # Everything rendered about tasks (poll bodies and their per-step cache, answers, pages).
+        self.answers = Answers(self.behaviours, clock, seed)
         # --- example records (_core/examples.py): the ids the specs' examples name ---
         self.examples: dict[str, ExampleSet] = (
             {api: example_set(b) for api, b in self.behaviours.items()} if example_tasks else {}
@@ -256,7 +229,7 @@ class TaskService:
 
     def _index(self, record: TaskRecord) -> None:
         """Index what requests find this task by: derived values and the resources it uses."""
-        ctx = self.context(observe(record, record.created_at))
+        ctx = self.answers.context(observe(record, record.created_at))
         key = (record.api, record.kind)
         for field_path, path, leaves in self._derived[key]:
             if record.fields and path[0] in record.fields:  # a control-plane override
@@ -367,7 +340,7 @@ class TaskService:
     def derived_value(self, record: TaskRecord, field_path: str, base_url: str = "") -> Any:
         """The value a task carries now at a dotted body path (`output_video.id`), or None."""
         behaviour = self.behaviour_of(record)
-        ctx = self.context(observe(record, self.clock.now()), base_url)
+        ctx = self.answers.context(observe(record, self.clock.now()), base_url)
         template = behaviour.task_body(behaviour.scenarios[record.scenario])
         path = tuple(field_path.split("."))
         if record.fields and path[0] in record.fields:
@@ -428,7 +401,9 @@ class TaskService:
         """The task now, with its rendered poll body (the poll's own body, if it has one;
         control-plane field overrides applied)."""
         observation = observe(record, self.clock.now())
-        return TaskView(record, observation, self.render_body(observation, base_url, request, poll))
+        return TaskView(
+            record, observation, self.answers.render_body(observation, base_url, request, poll)
+        )
 
     def poll_request(self, record: TaskRecord, poll: Poll | None = None) -> PollRequest:
         """The request that polls a task through `poll` (default its kind's first poll), with the
@@ -437,157 +412,10 @@ class TaskService:
         poll = poll or behaviour.poll
         sent = None
         if poll.value is not None:
-            sent = render(poll.value, self.context(observe(record, self.clock.now())))
+            sent = render(poll.value, self.answers.context(observe(record, self.clock.now())))
         others = {**behaviour.spec.path_examples(poll.operation), **record.params}
         method, path, body = poll.request_for(record.id, sent, others)
         return PollRequest(method, behaviour.base_path + path, body)
-
-    def poll_json(
-        self,
-        record: TaskRecord,
-        base_url: str = "",
-        request: RequestFacts | None = None,
-        observation: Observation | None = None,
-        poll: Poll | None = None,
-    ) -> str:
-        """The poll body now, as JSON text: the hot path, equal to encoding `view(...).body`.
-
-        The members that hold while the task stays in its current step are encoded once per step
-        and kept (bounded LRU); a poll renders only the members that change with the time
-        (progress, seconds remaining) or with the request (its query), or nothing when the body
-        has none. `observation`: the task observed now, when the caller has it already.
-        """
-        if observation is None:
-            observation = observe(record, self.clock.now())
-        own = "" if poll is None or poll.body is None else poll.operation.operation_id
-        compiled = self._compiled.get((record.api, record.kind, record.scenario, own))
-        if compiled is None or record.fields or len(base_url) > _CACHEABLE_BASE_URL:
-            return dumps(self.render_body(observation, base_url, request, poll))
-        key = (id(record), base_url, own)
-        reached = len(observation.steps)
-        entry = self._fragments.get(key)
-        if entry is None or entry[1] != reached:
-            entry = self._remember(key, record, reached, compiled, observation, base_url)
-        else:
-            try:  # noqa: SIM105 - the hot path: suppress() would cost a context manager per poll
-                self._fragments.move_to_end(key)
-            except KeyError:  # another thread (the plugin's server is threaded) evicted it
-                pass
-        if entry[3] is not None:
-            return entry[3]
-        return compiled.render_json(self._body_context(observation, base_url, request), entry[2])
-
-    def _remember(
-        self,
-        key: tuple[int, str, str],
-        record: TaskRecord,
-        reached: int,
-        compiled: CompiledBody,
-        observation: Observation,
-        base_url: str,
-    ) -> tuple[TaskRecord, int, list[str | None], str | None, int]:
-        """Encode a task's fragments for its current step and keep them (LRU, bounded in entries
-        and in bytes)."""
-        ctx = self._body_context(observation, base_url)
-        fragments = compiled.step_fragments(ctx)
-        whole = None if compiled.instant else compiled.render_json(ctx, fragments)
-        size = sum(len(f) for f in fragments if f is not None) + len(whole or "")
-        entry = (record, reached, fragments, whole, size)
-        previous = self._fragments.pop(key, None)
-        if previous is not None:
-            self._fragment_bytes -= previous[4]
-        self._fragments[key] = entry
-        self._fragment_bytes += size
-        while self._fragments and (
-            len(self._fragments) > FRAGMENT_CACHE_SIZE
-            or self._fragment_bytes > FRAGMENT_CACHE_BYTES
-        ):
-            try:
-                _, evicted = self._fragments.popitem(last=False)
-            except KeyError:  # emptied by another thread meanwhile
-                break
-            self._fragment_bytes -= evicted[4]
-        return entry
-
-    def render_body(
-        self,
-        observation: Observation,
-        base_url: str = "",
-        request: RequestFacts | None = None,
-        poll: Poll | None = None,
-    ) -> Any:
-        """The poll body of an observed task (through `poll`, when it has its own body)."""
-        behaviour = self.behaviour_of(observation.record)
-        template = behaviour.task_body(
-            behaviour.scenarios[observation.record.scenario], poll.body if poll else None
-        )
-        body = render(template, self._body_context(observation, base_url, request))
-        # Field overrides (the control plane's, an example's body) are of the API's own body; a
-        # poll's own representation of the task is rendered as it is.
-        if observation.record.fields and isinstance(body, dict) and not (poll and poll.body):
-            body.update(observation.record.fields)
-        return body
-
-    def context(
-        self,
-        observation: Observation,
-        base_url: str = "",
-        request: RequestFacts | None = None,
-        **extra: Any,
-    ) -> RenderContext:
-        """A render context for templates of the observed task's API (`request`: the request
-        being answered, for templates that read it)."""
-        behaviour = self.behaviour_of(observation.record)
-        return RenderContext(
-            observation,
-            behaviour.time_format,
-            base_url,
-            behaviour.templates,
-            base_path=behaviour.base_path,
-            request=request,
-            task_body=behaviour.bodies.get(observation.record.scenario),
-            **extra,
-        )
-
-    def _body_context(
-        self, observation: Observation, base_url: str, request: RequestFacts | None = None
-    ) -> RenderContext:
-        """The context the task's body renders in: the poll path (positional arguments are the
-        cheapest; the body cannot hold `{$: task}`, so it needs no body of its own)."""
-        record = observation.record
-        behaviour = self.behaviours[record.api]
-        if record.kind:  # `behaviour_of`, inlined: this renders every poll
-            behaviour = behaviour.of_kind(record.kind)
-        return RenderContext(
-            observation,
-            behaviour.time_format,
-            base_url,
-            behaviour.templates,
-            None,
-            None,
-            None,
-            behaviour.base_path,
-            request,
-        )
-
-    def ephemeral(
-        self, api: str, task_id: Any, owner: str | None, kind: str | None = None
-    ) -> Observation:
-        """An observation of a stand-in record, for rendering answers that concern no task."""
-        behaviour = self.behaviour(api).of_kind(kind)
-        now = self.clock.now()
-        initial = next(iter(behaviour.lifecycle.initial))
-        record = TaskRecord(
-            api,
-            task_id,
-            behaviour.default_scenario,
-            self.seed,
-            now,
-            (PlannedStep(initial, now, None),),
-            owner,
-            kind=behaviour.kind,
-        )
-        return observe(record, now)
 
     def force(self, record: TaskRecord, state: Any) -> TaskRecord:
         """Move a task to `state` now, if its lifecycle has that transition from where it is."""
@@ -642,8 +470,7 @@ class TaskService:
         """Forget every task and upload (the example records come back as they started); a
         manual clock goes back to where it started."""
         self.store.clear()
-        self._fragments.clear()
-        self._fragment_bytes = 0
+        self.answers.clear()
         self._stored_input = 0
         restart = getattr(self.clock, "restart", None)
         if restart is not None:
@@ -654,15 +481,6 @@ class TaskService:
 def _counter(behaviour: Behaviour) -> str:
     """The id counter of a kind of task (the API's name for an API of one kind)."""
     return f"{behaviour.api}/{behaviour.kind}" if behaviour.kind else behaviour.api
-
-
-def _own_bodies(behaviour: Behaviour) -> list[tuple[str, Any]]:
-    """(operation id, body) of the polls that answer their own representation of the task."""
-    return [
-        (op_id, op.body)
-        for op_id, op in behaviour.operations.items()
-        if isinstance(op, Poll) and op.body is not None
-    ]
 
 
 def _with_keys(behaviour: Behaviour, keys: Mapping[str, str]) -> Behaviour:

@@ -285,7 +285,7 @@ class VendorSurface:
         if route.answers_own_way:
             observation = observe(record, self.tasks.clock.now())
             return self._about_task(request, route, params, observation, op.response, facts)
-        body = self.tasks.poll_json(record, request.base_url, facts, None, op).encode()
+        body = self.tasks.answers.poll_json(record, request.base_url, facts, None, op).encode()
         response = Response(200, body, [("content-type", JSON)])
         return Outcome(
             response, route.behaviour.api, route.operation.operation.operation_id, str(record.id)
@@ -388,8 +388,10 @@ class VendorSurface:
                 return self._error(route, "bad-request", exc.detail, exc.field)
         if op.response is None:
             return self._empty(route)
-        stand_in = self.tasks.ephemeral(route.behaviour.api, "0", owner, route.behaviour.kind)
-        body = render(op.response, self.tasks.context(stand_in, request.base_url))
+        stand_in = self.tasks.answers.without_task(
+            route.behaviour.api, owner, route.behaviour.kind, "0"
+        )
+        body = self.tasks.answers.about(stand_in, op.response, request.base_url)
         return self._answer(route, op.status, body)
 
     # --- stored resources (uploads) ----------------------------------------------------------
@@ -577,7 +579,7 @@ class VendorSurface:
         if facts is None and route.reads_request:
             facts = RequestFacts(params, request.query_string)
         base = request.base_url
-        ctx = self.tasks.context(observation, base, facts)
+        ctx = self.tasks.answers.context(observation, base, facts)
         body: Any = KEEP if answer is None else answer.body
         if body is KEEP:
             body = template
@@ -588,7 +590,7 @@ class VendorSurface:
         operation_id = op.operation.operation_id
         if body is None and (answer is None or answer.body is KEEP) and isinstance(op, Poll | Find):
             own = op if isinstance(op, Poll) else None
-            text = self.tasks.poll_json(record, base, facts, observation, own)
+            text = self.tasks.answers.poll_json(record, base, facts, observation, own)
             content_type = (answer.content_type if answer else None) or JSON
             response = Response(status, text.encode(), [("content-type", content_type), *headers])
         elif body is None:
@@ -601,13 +603,12 @@ class VendorSurface:
     def _render_for(
         self, request: Request, route: VendorRoute, record: Any, template: Any
     ) -> Outcome:
-        observation = self.tasks.view(record, request.base_url).observation
-        body = render(template, self.tasks.context(observation, request.base_url))
+        body = self._render_item(request, record, template)
         return self._answer(route, route.operation.status, body, str(record.id))
 
     def _render_item(self, request: Request, record: Any, template: Any) -> Any:
-        observation = self.tasks.view(record, request.base_url).observation
-        return render(template, self.tasks.context(observation, request.base_url))
+        observation = observe(record, self.tasks.clock.now())
+        return self.tasks.answers.about(observation, template, request.base_url)
 
     def _page(self, route: VendorRoute, values: dict[str, Any]) -> Page:
         op = cast(Listing | Catalog | Collect, route.operation)
@@ -622,13 +623,20 @@ class VendorSurface:
         total: int,
         page: Page,
     ) -> Outcome:
-        stand_in = self.tasks.ephemeral(route.behaviour.api, "list", owner, route.behaviour.kind)
         links = page.links(request.base_url + request.path, request.query_string, total)
-        context = self.tasks.context(
-            stand_in, request.base_url, items=items, total=total, links=links, page=page
-        )
         op = cast(Listing | Catalog | Collect, route.operation)
-        return self._answer(route, op.status, render(op.response, context))
+        body = self.tasks.answers.page(
+            route.behaviour.api,
+            owner,
+            route.behaviour.kind,
+            op.response,
+            request.base_url,
+            items=items,
+            total=total,
+            links=links,
+            page=page,
+        )
+        return self._answer(route, op.status, body)
 
     def _empty(self, route: VendorRoute, task_id: str | None = None) -> Outcome:
         op = route.operation
