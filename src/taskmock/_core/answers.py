@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from taskmock._core.clock import Clock
 from taskmock._core.engine import Observation, PlannedStep, TaskRecord, observe
-from taskmock._core.roles import Poll
+from taskmock._core.roles import KEEP, Answer, Find, Poll, Role
 from taskmock._core.scenario import Behaviour
 from taskmock._core.template import CompiledBody, RenderContext, RequestFacts, dumps, render
 
-__all__ = ["FRAGMENT_CACHE_BYTES", "FRAGMENT_CACHE_SIZE", "Answers"]
+__all__ = ["FRAGMENT_CACHE_BYTES", "FRAGMENT_CACHE_SIZE", "Answers", "Rendered"]
+
+JSON = "application/json"
 
 #: How many tasks keep their encoded poll fragments (the most recently polled ones), and how many
 #: bytes those fragments may take together (a body echoes the request's Host in its URLs).
@@ -28,6 +30,16 @@ FRAGMENT_CACHE_SIZE = 4096
 FRAGMENT_CACHE_BYTES = 32 * 1024 * 1024
 # Base URLs longer than this (a forged Host header) are rendered, never cached.
 _CACHEABLE_BASE_URL = 256
+
+
+class Rendered(NamedTuple):
+    """An answer rendered, in no protocol's terms: its status, its JSON text (None: no body),
+    its media type and the header fields its template adds."""
+
+    status: int
+    text: str | None
+    content_type: str = JSON
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Answers:
@@ -70,6 +82,41 @@ class Answers:
     ) -> Any:
         """`template` rendered for an observed task or resource (an operation's own answer)."""
         return render(template, self.context(observation, base_url, request))
+
+    def reply(
+        self,
+        op: Role,
+        observation: Observation,
+        template: Any,
+        base_url: str,
+        request: RequestFacts | None = None,
+        answer: Answer | None = None,
+        *,
+        match_answers: bool = True,
+    ) -> Rendered:
+        """What an operation answers about one observed task: its own status and `template` (the
+        task's poll body when None, for a poll or a find), changed by `answer` (by default the
+        entry of the operation's `answers` for the task's state)."""
+        if answer is None and match_answers:
+            answer = op.answer_for(observation.state)
+        body: Any = KEEP if answer is None else answer.body
+        if body is KEEP:
+            body = template
+        status = answer.status if answer is not None and answer.status else op.status
+        content_type = (answer.content_type if answer else None) or JSON
+        if answer is not None and answer.headers:
+            ctx = self.context(observation, base_url, request)
+            headers = tuple((name, str(render(value, ctx))) for name, value in answer.headers)
+        else:
+            headers = ()
+        if body is None and (answer is None or answer.body is KEEP) and isinstance(op, Poll | Find):
+            own = op if isinstance(op, Poll) else None
+            text = self.poll_json(observation.record, base_url, request, observation, own)
+            return Rendered(status, text, content_type, headers)
+        if body is None:
+            return Rendered(status, None, content_type, headers)
+        text = dumps(render(body, self.context(observation, base_url, request)))
+        return Rendered(status, text, content_type, headers)
 
     def page(
         self,

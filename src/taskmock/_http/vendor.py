@@ -33,7 +33,7 @@ from taskmock._core.roles import (
 from taskmock._core.scenario import Behaviour
 from taskmock._core.source import resolve_ref
 from taskmock._core.tasks import CapacityError, InvalidTransition, TaskService
-from taskmock._core.template import RequestFacts, reads_request, render
+from taskmock._core.template import RequestFacts, reads_request
 from taskmock._http.admin import Admin
 from taskmock._http.bodies import BodyError, read_body
 from taskmock._http.faults import FaultPlan
@@ -572,33 +572,29 @@ class VendorSurface:
         """The answer about one observed task: the role's (its status; `template`, or the poll
         body when None), or what `answer` (by default the entry of its `answers` for the task's
         state) changes."""
-        op = route.operation
-        record = observation.record
-        if answer is None and match_answers:
-            answer = op.answer_for(observation.state)
         if facts is None and route.reads_request:
             facts = RequestFacts(params, request.query_string)
-        base = request.base_url
-        ctx = self.tasks.answers.context(observation, base, facts)
-        body: Any = KEEP if answer is None else answer.body
-        if body is KEEP:
-            body = template
-        status = answer.status if answer is not None and answer.status else op.status
-        headers = (
-            [(name, str(render(value, ctx))) for name, value in answer.headers] if answer else []
+        rendered = self.tasks.answers.reply(
+            route.operation,
+            observation,
+            template,
+            request.base_url,
+            facts,
+            answer,
+            match_answers=match_answers,
         )
-        operation_id = op.operation.operation_id
-        if body is None and (answer is None or answer.body is KEEP) and isinstance(op, Poll | Find):
-            own = op if isinstance(op, Poll) else None
-            text = self.tasks.answers.poll_json(record, base, facts, observation, own)
-            content_type = (answer.content_type if answer else None) or JSON
-            response = Response(status, text.encode(), [("content-type", content_type), *headers])
-        elif body is None:
-            response = Response(status, b"", headers)
+        headers = list(rendered.headers)
+        if rendered.text is None:
+            response = Response(rendered.status, b"", headers)
         else:
-            content_type = (answer.content_type if answer else None) or JSON
-            response = json_response(status, render(body, ctx), content_type, headers)
-        return Outcome(response, route.behaviour.api, operation_id, str(record.id))
+            headers.insert(0, ("content-type", rendered.content_type))
+            response = Response(rendered.status, rendered.text.encode(), headers)
+        return Outcome(
+            response,
+            route.behaviour.api,
+            route.operation.operation.operation_id,
+            str(observation.record.id),
+        )
 
     def _render_for(
         self, request: Request, route: VendorRoute, record: Any, template: Any
