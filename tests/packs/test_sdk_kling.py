@@ -25,7 +25,6 @@ from examples.kling_client import (
 )
 
 from taskmock.testing import Taskmock
-from tests.packs.pack_checks import Break, check_the_pack
 
 pytestmark = pytest.mark.taskmock(apis=["kling"])
 
@@ -191,19 +190,3 @@ def test_your_own_key_pair(taskmock: Taskmock) -> None:
         created = mine.create_text2video("signed with my own key")
         assert mine.get_task("text2video", created["task_id"])["task_status"] == "submitted"
     assert taskmock.task("kling", created["task_id"]).record.owner == "ak-mine"
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def test_check_passes_on_the_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # A failed task with no reason: "task_status_msg gives the failure reason" broken.
-    broken = Break(
-        'task_status_msg: { $: switch, cases: [{ states: [failed], value: Failure to pass the risk control system }], else: "" }',
-        'task_status_msg: ""',
-        "failure",
-        "schema",
-    )
-    check_the_pack("kling", broken, tmp_path, capsys)

@@ -25,7 +25,6 @@ import pytest
 
 from taskmock._core.scenario import load_behaviour
 from taskmock.testing import MockServer, Taskmock
-from tests.packs.pack_checks import Break, check_the_pack
 
 pytestmark = pytest.mark.taskmock(apis=["minimax"])
 
@@ -312,33 +311,3 @@ def test_v2_errors_are_openai_style_on_real_status_codes(taskmock: Taskmock) -> 
     status, body = call(taskmock, "GET", "/v2/query/video_generation/123")
     assert status == 400
     assert body["error"]["message"].startswith("invalid task_id")
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def test_check_passes_on_the_v1_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # A Success without its file_id: the documented rule "file_id ... returned when the task
-    # succeeds" broken.
-    broken = Break(
-        'value: { $: ref, name: file_id } }], else: "" }',
-        'value: "" }], else: "" }',
-        "success",
-        "field-rule",
-    )
-    check_the_pack("minimax", broken, tmp_path, capsys, poll="minimax_query_video_generation")
-
-
-def test_check_passes_on_the_v2_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # A succeeded v2 task without `content`: "content comes after success" broken.
-    broken = Break(
-        "content: { $: switch, cases: [{ states: [succeeded]",
-        "content: { $: switch, cases: [{ states: [cancelled]",
-        "success",
-        "schema",
-    )
-    check_the_pack("minimax", broken, tmp_path, capsys, poll="videoGenerationV2Query", kind="v2")

@@ -29,7 +29,6 @@ from google.genai import errors, types
 from taskmock._core.scenario import load_behaviour
 from taskmock._resources import sample_file
 from taskmock.testing import Taskmock
-from tests.packs.pack_checks import Break, check_the_pack
 
 pytestmark = pytest.mark.taskmock(apis=["veo"])
 
@@ -305,24 +304,3 @@ async def _async_flow(client: genai.Client, taskmock: Taskmock) -> Any:
 def test_the_async_client_reaches_the_same_video(client: genai.Client, taskmock: Taskmock) -> None:
     operation = asyncio.run(_async_flow(client, taskmock))
     assert operation.result.generated_videos[0].video.video_bytes == SAMPLE
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def _operation_name(app: Any, record: Any) -> str:
-    """What the checks call a Veo task: its operation's full name (the create answers it)."""
-    return str(app.admin.poll_request(record).body["operationName"])
-
-
-def test_check_passes_on_the_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # A failed operation that also answers a response: no documented state shows that way.
-    broken = Break(
-        '      - states: [filtered]\n        value:\n          "@type": type.googleapis.com/cloud.ai',
-        '      - states: [filtered, failed]\n        value:\n          "@type": type.googleapis.com/cloud.ai',
-        "failure",
-        "declared-state",
-    )
-    check_the_pack("veo", broken, tmp_path, capsys, task_id=_operation_name)
