@@ -3,7 +3,10 @@
 
 An SDK test asks for a `PackMock` and runs once per way: only the base URL (or host), the key and
 how time moves differ. Time moves through the fixture's handle or the control plane's
-`/__taskmock/clock/advance`; the SDK's own sleeps are patched to call `advance`.
+`/__taskmock/clock/advance`; the SDK's own sleeps are patched to call `advance`. What the mock saw
+(requests, tasks, problems) is read through the handle or the control plane, the same way for both.
+Both ways accept requests the spec calls problems (tests send some on purpose): a test that must
+send none asserts `problems() == []`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class PackMock:
     advance: Callable[[float], Any]
     throttle: Callable[[str, int], None]  # (operation id, retry_after)
     requests: Callable[[], list[tuple[str, str]]]  # (method, path) of every vendor request
+    tasks: Callable[[], list[dict[str, Any]]]  # the API's tasks as the control plane lists them
+    problems: Callable[[], list[str]]  # requests the spec does not allow ("METHOD path: why")
     ca_bundle: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -118,9 +123,19 @@ def _from_server(server: Served, api: str) -> PackMock:
         fault = {"api": api, "count": 1, "retry_after": retry_after, "operation": operation}
         control.post("/__taskmock/faults", json=fault).raise_for_status()
 
-    def requests() -> list[tuple[str, str]]:
+    def journal() -> list[dict[str, Any]]:
         entries = control.get("/__taskmock/requests").json()["requests"]
-        return [(e["method"], e["path"]) for e in entries if e["api"] == api]
+        return [entry for entry in entries if entry["api"] == api]
+
+    def requests() -> list[tuple[str, str]]:
+        return [(e["method"], e["path"]) for e in journal()]
+
+    def tasks() -> list[dict[str, Any]]:
+        listed = control.get("/__taskmock/tasks", params={"api": api, "limit": 1000})
+        return list(listed.json()["tasks"])
+
+    def problems() -> list[str]:
+        return [f"{e['method']} {e['path']}: {e['problem']}" for e in journal() if e["problem"]]
 
     auth = load_behaviour(api).auth
     return PackMock(
@@ -131,6 +146,8 @@ def _from_server(server: Served, api: str) -> PackMock:
         advance,
         throttle,
         requests,
+        tasks,
+        problems,
         server.ca_bundle,
     )
 
@@ -151,5 +168,10 @@ def pack_mock(request: pytest.FixtureRequest, api: str, tls: bool = False) -> It
         mock.advance,
         lambda operation, retry_after: mock.throttle(api, 1, retry_after, operation),
         lambda: [(e.method, e.path) for e in mock.requests if e.api == api],
+        lambda: [
+            {"id": t.id, "state": t.state, "scenario": t.record.scenario, "kind": t.record.kind}
+            for t in mock.tasks(api)
+        ],
+        mock.problems,
         mock.ca_bundle,
     )

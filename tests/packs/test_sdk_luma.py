@@ -1,7 +1,8 @@
 """The official Luma SDK (`lumaai`), unchanged, against the `luma` pack.
 
 Only the base URL and the key differ from production (`LumaAI(base_url=…/luma)`: the spec's paths
-are relative to the vendor's server URL, which carries `/dream-machine/v1`). The SDK has no waiting
+are relative to the vendor's server URL, which carries `/dream-machine/v1`). Each test runs against
+the `taskmock` fixture and against `taskmock serve` in a subprocess. The SDK has no waiting
 helper: a client polls `generations.get` itself, so the tests advance the mock's manual clock
 between polls (the interval is the caller's; nothing sleeps). Every answer is read with the SDK's
 strict response validation. Nothing leaves 127.0.0.1.
@@ -10,7 +11,6 @@ strict response validation. Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,8 +18,7 @@ import pytest
 from lumaai import AuthenticationError, BadRequestError, LumaAI, NotFoundError, RateLimitError
 from lumaai.types import Generation
 
-from taskmock.testing import Taskmock
-from tests.packs.checking import Break, check_the_pack
+from tests.packs.served import PackMock, Served, pack_mock, served
 
 pytestmark = pytest.mark.taskmock(apis=["luma"])
 
@@ -27,12 +26,24 @@ PROMPT = "A teddy bear in sunglasses playing electric guitar"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
+@pytest.fixture(scope="module")
+def luma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    server = served(("luma",), tmp_path_factory.mktemp("luma"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["fixture", "serve"])
+def mock(request: pytest.FixtureRequest) -> Iterator[PackMock]:
+    yield from pack_mock(request, "luma")
+
+
 @pytest.fixture
-def client(taskmock: Taskmock) -> Iterator[LumaAI]:
+def client(mock: PackMock) -> Iterator[LumaAI]:
     # max_retries=0: a 429 must surface, not be retried with real sleeps.
     with LumaAI(
-        auth_token=taskmock.key("luma"),
-        base_url=taskmock.base_url("luma"),
+        auth_token=mock.key,
+        base_url=mock.base_url,
         max_retries=0,
         _strict_response_validation=True,
     ) as luma:
@@ -45,7 +56,7 @@ def scenario(name: str) -> dict[str, Any]:
 
 
 def poll(
-    client: LumaAI, taskmock: Taskmock, generation_id: str, every: float = 3.0
+    client: LumaAI, mock: PackMock, generation_id: str, every: float = 3.0
 ) -> list[Generation]:
     """Poll until the generation ends, advancing virtual time between polls; every answer seen."""
     seen = []
@@ -54,11 +65,11 @@ def poll(
         seen.append(generation)
         if generation.state in ("completed", "failed"):
             return seen
-        taskmock.advance(every)
+        mock.advance(every)
     raise AssertionError("the generation never ended")
 
 
-def test_create_poll_and_download(client: LumaAI, taskmock: Taskmock) -> None:
+def test_create_poll_and_download(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.create(
         model="ray-2", prompt=PROMPT, aspect_ratio="16:9", loop=False
     )
@@ -66,7 +77,7 @@ def test_create_poll_and_download(client: LumaAI, taskmock: Taskmock) -> None:
     assert created.assets is None
     assert created.request is not None
     assert created.request.model == "ray-2"
-    seen = poll(client, taskmock, created.id)
+    seen = poll(client, mock, created.id)
     assert list(dict.fromkeys(g.state for g in seen)) == ["queued", "dreaming", "completed"]
     done = seen[-1]
     assert done.failure_reason is None
@@ -75,6 +86,8 @@ def test_create_poll_and_download(client: LumaAI, taskmock: Taskmock) -> None:
     video = httpx.get(done.assets.video, timeout=5)
     assert video.status_code == 200
     assert video.content[4:8] == b"ftyp"
+    assert [t["state"] for t in mock.tasks()] == ["completed"]
+    assert mock.problems() == []
 
 
 def test_video_create_is_the_same_operation(client: LumaAI) -> None:
@@ -82,27 +95,27 @@ def test_video_create_is_the_same_operation(client: LumaAI) -> None:
     assert client.generations.get(created.id).model == "ray-flash-2"
 
 
-def test_a_failed_generation_reports_its_reason(client: LumaAI, taskmock: Taskmock) -> None:
+def test_a_failed_generation_reports_its_reason(client: LumaAI, mock: PackMock) -> None:
     """The SDK raises nothing for a failed generation: `state` and `failure_reason` say it."""
     created = client.generations.create(model="ray-2", prompt=PROMPT, **scenario("failure"))
-    failed = poll(client, taskmock, created.id)[-1]
+    failed = poll(client, mock, created.id)[-1]
     assert failed.state == "failed"
     assert failed.failure_reason
     assert failed.assets is None
 
 
-def test_a_moderation_failure_skips_dreaming(client: LumaAI, taskmock: Taskmock) -> None:
+def test_a_moderation_failure_skips_dreaming(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.create(
         model="ray-2", prompt=PROMPT, **scenario("failure-moderation")
     )
-    seen = poll(client, taskmock, created.id, every=1)
+    seen = poll(client, mock, created.id, every=1)
     assert "dreaming" not in {g.state for g in seen}
     assert "moderation" in str(seen[-1].failure_reason)
 
 
-def test_a_slow_queue_still_completes(client: LumaAI, taskmock: Taskmock) -> None:
+def test_a_slow_queue_still_completes(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.create(model="ray-2", prompt=PROMPT, **scenario("slow-queue"))
-    seen = poll(client, taskmock, created.id, every=30)
+    seen = poll(client, mock, created.id, every=30)
     assert sum(g.state == "queued" for g in seen) >= 10  # five minutes or more, polled every 30 s
     assert seen[-1].state == "completed"
 
@@ -122,11 +135,11 @@ def test_list_pages_say_what_they_hold(client: LumaAI) -> None:
 
 @pytest.mark.parametrize("seconds", [0, 30, 600])  # queued, dreaming, completed
 def test_a_deleted_generation_is_gone_in_any_state(
-    client: LumaAI, taskmock: Taskmock, seconds: float
+    client: LumaAI, mock: PackMock, seconds: float
 ) -> None:
     kept = client.generations.create(model="ray-2", prompt=PROMPT)
     gone = client.generations.create(model="ray-2", prompt=PROMPT)
-    taskmock.advance(seconds)
+    mock.advance(seconds)
     assert client.generations.delete(gone.id) is None
     with pytest.raises(NotFoundError):
         client.generations.get(gone.id)
@@ -140,18 +153,18 @@ def test_deleting_an_unknown_generation_is_not_found(client: LumaAI) -> None:
         client.generations.delete(UNKNOWN)
 
 
-def test_an_image_generation(client: LumaAI, taskmock: Taskmock) -> None:
+def test_an_image_generation(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.image.create(model="photon-1", prompt="A lighthouse at dawn")
     assert created.generation_type == "image"
-    done = poll(client, taskmock, created.id, every=2)[-1]
+    done = poll(client, mock, created.id, every=2)[-1]
     assert done.state == "completed"
     assert done.assets is not None
     assert done.assets.image
 
 
-def test_upscale_and_audio_start_generations(client: LumaAI, taskmock: Taskmock) -> None:
+def test_upscale_and_audio_start_generations(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.create(model="ray-2", prompt=PROMPT)
-    poll(client, taskmock, created.id)
+    poll(client, mock, created.id)
     upscaled = client.generations.upscale(created.id, resolution="1080p")
     with_audio = client.generations.audio(created.id, prompt="waves")
     assert (upscaled.state, with_audio.state) == ("queued", "queued")
@@ -177,36 +190,22 @@ def test_an_unknown_generation_is_not_found(client: LumaAI) -> None:
     assert raised.value.body == {"detail": "Generation not found"}
 
 
-def test_a_bad_key_is_unauthorized(taskmock: Taskmock) -> None:
-    luma = LumaAI(auth_token="not a key", base_url=taskmock.base_url("luma"), max_retries=0)
+def test_a_bad_key_is_unauthorized(mock: PackMock) -> None:
+    luma = LumaAI(auth_token="not a key", base_url=mock.base_url, max_retries=0)
     with luma, pytest.raises(AuthenticationError) as raised:
         luma.generations.list()
     assert raised.value.body == {"detail": "Invalid API key is provided"}
 
 
-def test_a_bad_body_is_a_bad_request(client: LumaAI, taskmock: Taskmock) -> None:
-    taskmock.allow_problems()  # sent on purpose
+def test_a_bad_body_is_a_bad_request(client: LumaAI) -> None:
     with pytest.raises(BadRequestError) as raised:
         client.generations.create(model="ray-9")
     assert "detail" in raised.value.body
 
 
-def test_rate_limited(client: LumaAI, taskmock: Taskmock) -> None:
+def test_rate_limited(client: LumaAI, mock: PackMock) -> None:
     created = client.generations.create(model="ray-2", prompt=PROMPT)
-    taskmock.throttle("luma", operation="getGeneration")
+    mock.throttle("getGeneration", 1)
     with pytest.raises(RateLimitError):
         client.generations.get(created.id)
     assert client.generations.get(created.id).state == "queued"
-
-
-def test_check_passes_on_the_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A failed generation says why (`failure_reason` set): a copy whose failures say nothing."""
-    broken = Break(
-        "    cases: [{ states: [failed], value: The generation failed. }]\n    else: null",
-        "    cases: [{ states: [failed], value: null }]\n    else: null",
-        "failure",
-        "field-rule",
-    )
-    check_the_pack("luma", broken, tmp_path, capsys)

@@ -1,10 +1,12 @@
 """The official Runway SDK (`runwayml`), unchanged, against the `runway` pack.
 
-Only the base URL and the key differ from production (`RunwayML(base_url=…/runway)`). Time is
+Only the base URL and the key differ from production (`RunwayML(base_url=…/runway)`). Each test
+runs against the `taskmock` fixture and against `taskmock serve` in a subprocess. Time is
 virtual: the SDK's waiting helper sleeps through `runwayml.lib.polling.time.sleep` (6 s ± 1.5 s)
 and measures its timeout with `…time.time`; the tests swap that module's `time` for one whose
 `sleep` advances the mock's manual clock, so `wait_for_task_output` returns at once and the mock
-sees the virtual time the SDK thinks has passed. Every answer is read with the SDK's strict
+sees the virtual time the SDK thinks has passed (through the fixture's handle, or the control plane
+of `taskmock serve`). Every answer is read with the SDK's strict
 response validation. Nothing leaves 127.0.0.1.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,8 +30,7 @@ from runwayml._types import Omit
 from runwayml.lib import polling
 from runwayml.lib.polling import TaskFailedError, TaskTimeoutError
 
-from taskmock.testing import Taskmock
-from tests.packs.checking import Break, check_the_pack
+from tests.packs.served import PackMock, Served, pack_mock, served
 
 pytestmark = pytest.mark.taskmock(apis=["runway"])
 
@@ -38,41 +38,45 @@ IMAGE = "https://example.com/cat.jpg"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
-def sdk(taskmock: Taskmock, **options: Any) -> RunwayML:
-    # max_retries=0: a 429 must surface, not be retried with real sleeps.
-    return RunwayML(
-        api_key=taskmock.key("runway"),
-        base_url=taskmock.base_url("runway"),
-        max_retries=0,
-        _strict_response_validation=True,
-        **options,
-    )
+@pytest.fixture(scope="module")
+def runway_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    server = served(("runway",), tmp_path_factory.mktemp("runway"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["fixture", "serve"])
+def mock(request: pytest.FixtureRequest) -> Iterator[PackMock]:
+    yield from pack_mock(request, "runway")
 
 
 @pytest.fixture
-def client(taskmock: Taskmock) -> Iterator[RunwayML]:
-    with sdk(taskmock) as runway:
+def client(mock: PackMock) -> Iterator[RunwayML]:
+    # max_retries=0: a 429 must surface, not be retried with real sleeps.
+    with RunwayML(
+        api_key=mock.key, base_url=mock.base_url, max_retries=0, _strict_response_validation=True
+    ) as runway:
         yield runway
 
 
 class VirtualTime:
     """Stands in for the `time` module inside runwayml.lib.polling: sleeping advances the mock."""
 
-    def __init__(self, taskmock: Taskmock) -> None:
-        self.taskmock, self.elapsed, self.sleeps = taskmock, 0.0, list[float]()
+    def __init__(self, mock: PackMock) -> None:
+        self.mock, self.elapsed, self.sleeps = mock, 0.0, list[float]()
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.elapsed += seconds
-        self.taskmock.advance(seconds)
+        self.mock.advance(seconds)
 
     def time(self) -> float:
         return self.elapsed
 
 
 @pytest.fixture
-def virtual_time(taskmock: Taskmock, monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
-    fake = VirtualTime(taskmock)
+def virtual_time(mock: PackMock, monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
+    fake = VirtualTime(mock)
     monkeypatch.setattr(polling, "time", fake)
     return fake
 
@@ -94,7 +98,7 @@ def start(client: RunwayML, name: str | None = None) -> Any:
 
 
 def test_create_wait_and_download(
-    client: RunwayML, taskmock: Taskmock, virtual_time: VirtualTime
+    client: RunwayML, mock: PackMock, virtual_time: VirtualTime
 ) -> None:
     created = start(client)
     assert created.estimated_cost is not None
@@ -109,9 +113,11 @@ def test_create_wait_and_download(
     video = httpx.get(task.output[0], timeout=5)
     assert video.status_code == 200
     assert video.content[4:8] == b"ftyp"
+    assert [t["state"] for t in mock.tasks()] == ["SUCCEEDED"]
+    assert mock.problems() == []
 
 
-def test_each_state_has_only_its_own_members(client: RunwayML, taskmock: Taskmock) -> None:
+def test_each_state_has_only_its_own_members(client: RunwayML, mock: PackMock) -> None:
     created = client.text_to_video.create(
         model="gen4.5", prompt_text="A lighthouse in a storm", ratio="1280:720", duration=5
     )
@@ -123,7 +129,7 @@ def test_each_state_has_only_its_own_members(client: RunwayML, taskmock: Taskmoc
         seen.setdefault(body["status"], body)
         if body["status"] == "SUCCEEDED":
             break
-        taskmock.advance(2)
+        mock.advance(2)
     assert list(seen) == ["PENDING", "RUNNING", "SUCCEEDED"]
     assert set(seen["PENDING"]) == {"id", "status", "createdAt", "estimatedCost"}
     assert set(seen["RUNNING"]) == {"id", "status", "createdAt", "estimatedCost", "progress"}
@@ -167,9 +173,9 @@ def test_a_slow_queue_still_ends(client: RunwayML, virtual_time: VirtualTime) ->
     assert virtual_time.elapsed >= 120
 
 
-def test_delete_cancels_a_running_task(client: RunwayML, taskmock: Taskmock) -> None:
+def test_delete_cancels_a_running_task(client: RunwayML, mock: PackMock) -> None:
     created = start(client)
-    taskmock.advance(10)
+    mock.advance(10)
     assert client.tasks.retrieve(created.id).status == "RUNNING"
     assert client.tasks.delete(created.id) is None
     cancelled = client.tasks.retrieve(created.id)
@@ -198,7 +204,7 @@ def test_the_sync_wait_does_not_stop_on_cancelled(
 
 
 def test_the_async_wait_raises_on_cancelled(
-    taskmock: Taskmock, monkeypatch: pytest.MonkeyPatch
+    mock: PackMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = {"now": 0.0}
 
@@ -206,7 +212,7 @@ def test_the_async_wait_raises_on_cancelled(
         @staticmethod
         async def sleep(seconds: float) -> None:
             clock["now"] += seconds
-            taskmock.advance(seconds)
+            mock.advance(seconds)
 
         @staticmethod
         def current_time() -> float:
@@ -216,8 +222,8 @@ def test_the_async_wait_raises_on_cancelled(
 
     async def run() -> Any:
         async with AsyncRunwayML(
-            api_key=taskmock.key("runway"),
-            base_url=taskmock.base_url("runway"),
+            api_key=mock.key,
+            base_url=mock.base_url,
             max_retries=0,
             _strict_response_validation=True,
         ) as runway:
@@ -238,32 +244,30 @@ def test_an_unknown_task_is_not_found(client: RunwayML) -> None:
     assert "error" in raised.value.body
 
 
-def test_a_bad_key_is_unauthorized(taskmock: Taskmock) -> None:
+def test_a_bad_key_is_unauthorized(mock: PackMock) -> None:
     with (
-        RunwayML(api_key="key_not-hex", base_url=taskmock.base_url("runway"), max_retries=0) as bad,
+        RunwayML(api_key="key_not-hex", base_url=mock.base_url, max_retries=0) as bad,
         pytest.raises(AuthenticationError),
     ):
         bad.tasks.retrieve(UNKNOWN)
 
 
-def test_a_bad_body_is_a_bad_request(client: RunwayML, taskmock: Taskmock) -> None:
-    taskmock.allow_problems()  # sent on purpose
+def test_a_bad_body_is_a_bad_request(client: RunwayML) -> None:
     with pytest.raises(BadRequestError) as raised:
         client.image_to_video.create(model="gen4.5", prompt_image=IMAGE)  # gen4.5 needs more
     assert "error" in raised.value.body
 
 
 @pytest.mark.parametrize("version", [Omit(), "2023-01-01"])
-def test_the_version_header_is_required(client: RunwayML, taskmock: Taskmock, version: Any) -> None:
-    taskmock.allow_problems()  # sent on purpose
+def test_the_version_header_is_required(client: RunwayML, version: Any) -> None:
     with pytest.raises(BadRequestError) as raised:
         client.tasks.retrieve(UNKNOWN, extra_headers={"X-Runway-Version": version})
     assert "X-Runway-Version" in raised.value.body["error"]
 
 
-def test_rate_limited(client: RunwayML, taskmock: Taskmock) -> None:
+def test_rate_limited(client: RunwayML, mock: PackMock) -> None:
     created = start(client)
-    taskmock.throttle("runway", operation="tasks_retrieve")
+    mock.throttle("tasks_retrieve", 1)
     with pytest.raises(RateLimitError):
         client.tasks.retrieve(created.id)
     assert client.tasks.retrieve(created.id).status == "PENDING"
@@ -285,18 +289,3 @@ def test_every_create_endpoint_starts_a_task(client: RunwayML) -> None:
     ]
     for task in created:
         assert client.tasks.retrieve(task.id).status == "PENDING"
-
-
-def test_check_passes_on_the_mock_and_catches_a_broken_copy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`progress` only while RUNNING (the SDK's types): a copy that shows it while PENDING."""
-    broken = Break(
-        "    cases: [{ states: [RUNNING], value: { $: progress, state: RUNNING, from: 0, to: 1, "
-        "round: 2 } }]\n    else: { $: omit }",
-        "    cases: [{ states: [RUNNING], value: { $: progress, state: RUNNING, from: 0, to: 1, "
-        "round: 2 } }]\n    else: 0",
-        "success",
-        "field-rule",
-    )
-    check_the_pack("runway", broken, tmp_path, capsys)
