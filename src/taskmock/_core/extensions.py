@@ -41,7 +41,7 @@ from taskmock._core.contract import (
 )
 from taskmock._core.lifecycle import Lifecycle
 from taskmock._core.source import escape_pointer
-from taskmock._core.spec import Operation, Spec
+from taskmock._core.spec import NO_EXAMPLE, Operation, Spec, parameter_example
 from taskmock.errors import SpecError, UnknownNameError, did_you_mean
 
 __all__ = [
@@ -269,8 +269,8 @@ def _header_values(spec: Spec, operation: Operation, problems: Problems) -> dict
             or name.lower() in _IGNORED_HEADERS
         ):
             continue
-        value = _parameter_value(spec, parameter)
-        if value is _MISSING:
+        value = parameter_example(spec, parameter)
+        if value is NO_EXAMPLE:
             problems.append(
                 (
                     f"{operation.pointer}/parameters",
@@ -281,26 +281,6 @@ def _header_values(spec: Spec, operation: Operation, problems: Problems) -> dict
             continue
         values[name] = _header_text(value)
     return values
-
-
-def _parameter_value(spec: Spec, parameter: Mapping[str, Any]) -> Any:
-    """A parameter's example value: its own, else its schema's (const, default, enum, examples)."""
-    if "example" in parameter:
-        return parameter["example"]
-    for example in (parameter.get("examples") or {}).values():
-        example = spec.resolve(example)
-        if isinstance(example, dict) and "value" in example:
-            return example["value"]
-    schema = spec.resolve(parameter.get("schema"))
-    if not isinstance(schema, dict):
-        return _MISSING
-    for key in ("const", "default"):
-        if key in schema:
-            return schema[key]
-    for key in ("enum", "examples"):
-        if isinstance(schema.get(key), list) and schema[key]:
-            return schema[key][0]
-    return schema.get("example", _MISSING)
 
 
 def _header_text(value: Any) -> str:

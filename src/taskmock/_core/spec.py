@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,13 +21,18 @@ from taskmock.errors import SpecError, UnknownNameError
 
 __all__ = [
     "HTTP_METHODS",
+    "NO_EXAMPLE",
     "PLACEHOLDER_EXAMPLES",
     "Operation",
     "Spec",
     "load_api",
     "load_spec",
+    "parameter_example",
     "standalone_schema",
 ]
+
+#: What `parameter_example` gives for a parameter that names no value.
+NO_EXAMPLE: Any = object()
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _COMPONENT_PREFIX = "#/components/schemas/"
@@ -106,16 +111,15 @@ class Spec:
         return node
 
     def path_examples(self, operation: Operation) -> dict[str, str]:
-        """The path parameters of an operation that give an example (its `example`, the first of
-        its `examples`, or its schema's `example`, `default` or first `enum` value), with it: what
-        fills a path template beside the id."""
+        """The path parameters of an operation that give an example (`parameter_example`), with
+        it: what fills a path template beside the id."""
         item = (self.document.get("paths") or {}).get(operation.path) or {}
         found: dict[str, str] = {}
         for raw in (*item.get("parameters", []), *operation.raw.get("parameters", [])):
             parameter = self.resolve(raw)
             if not isinstance(parameter, dict) or parameter.get("in") != "path":
                 continue
-            example = _example_of(self, parameter)
+            example = parameter_example(self, parameter)
             if isinstance(example, str | int) and not isinstance(example, bool):
                 found[str(parameter.get("name"))] = str(example)
         return found
@@ -235,7 +239,10 @@ def load_api(name: str) -> Spec:
     return bundled_catalog().spec(name)
 
 
-def _example_of(spec: Spec, parameter: dict[str, Any]) -> Any:
+def parameter_example(spec: Spec, parameter: Mapping[str, Any]) -> Any:
+    """The value a parameter gives to send: its own `example`, the first of its `examples`, else
+    its schema's `const`, `default`, `example`, first `enum` value or first of `examples`;
+    NO_EXAMPLE when it gives none."""
     if "example" in parameter:
         return parameter["example"]
     for example in (parameter.get("examples") or {}).values():
@@ -244,8 +251,11 @@ def _example_of(spec: Spec, parameter: dict[str, Any]) -> Any:
             return example["value"]
     schema = spec.resolve(parameter.get("schema"))
     if not isinstance(schema, dict):
-        return None
-    for key in ("example", "default"):
+        return NO_EXAMPLE
+    for key in ("const", "default", "example"):
         if key in schema:
             return schema[key]
-    return (schema.get("enum") or [None])[0]
+    for key in ("enum", "examples"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            return schema[key][0]
+    return NO_EXAMPLE
