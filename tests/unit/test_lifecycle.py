@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from taskmock._core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
+from taskmock._core.lifecycle import (
+    conditional_entries,
+    parse_lifecycle,
+    rule_atoms,
+    rule_schemas,
+    schema_lifecycle,
+    schema_rule_atoms,
+)
 from taskmock._core.spec import load_api
 from tests.support import API_NAMES
 
@@ -225,6 +232,69 @@ def test_a_present_rule_without_required_is_not_a_rule() -> None:
     }
     _, odd = schema_rule_atoms({"allOf": [entry]}, lifecycle)
     assert odd == ["allOf/0/then/properties/f: not a set, null, empty, absent or present rule"]
+
+
+_SET_OUT = {"required": ["out"], "properties": {"out": {"not": {"enum": [None, "", 0]}}}}
+
+
+def _state_test(value: Any) -> dict[str, Any]:
+    return {"required": ["s"], "properties": {"s": {"const": value}}}
+
+
+@pytest.mark.parametrize(
+    ("test", "tested"),
+    [
+        # another member only (a request's model): no rule, whatever the lifecycle
+        ({"required": ["model"], "properties": {"model": {"const": "m1"}}}, ("model",)),
+        # a state and another member: the state `c` with an error is not every `c`
+        ({"allOf": [_state_test("c"), {"properties": {"err": {"type": "null"}}}]}, ("s", "err")),
+        # one alternative is a state, the other a state and more: no rule either
+        (
+            {"anyOf": [_state_test("b"), {"allOf": [_state_test("c"), {"required": ["err"]}]}]},
+            ("s", "err"),
+        ),
+        # the status and another member in one `properties`
+        (
+            {"required": ["s"], "properties": {"s": {"const": "c"}, "err": {"const": 1}}},
+            ("s", "err"),
+        ),
+    ],
+)
+def test_an_if_that_tests_more_than_states_is_plain_json_schema_not_a_rule(
+    test: dict[str, Any], tested: tuple[str, ...]
+) -> None:
+    """Such an entry is neither read as a rule nor reported: every validator enforces it."""
+    lifecycle, _ = parse_lifecycle(_machine())
+    assert lifecycle is not None
+    schema = {"allOf": [{"if": _state_test("c"), "then": _SET_OUT}, {"if": test, "then": {}}]}
+    assert schema_rule_atoms(schema, lifecycle) == ({("'c'", "out", "set")}, [])
+    assert conditional_entries(schema, lifecycle) == [(1, tested)]
+
+
+@pytest.mark.parametrize(
+    ("test", "message"),
+    [
+        ({"properties": {"s": {"pattern": "^c"}}}, "'if' does not test 's' with const or enum"),
+        (_state_test("cc"), "'if' names 'cc', not a state of x-lifecycle"),
+        (
+            {"required": ["s"], "properties": {"s": {"enum": ["c", "x"]}}},
+            "'if' names 'x', not a state of x-lifecycle",
+        ),
+    ],
+)
+def test_an_if_on_the_status_alone_that_names_no_state_is_a_rule_written_wrong(
+    test: dict[str, Any], message: str
+) -> None:
+    """A typo in a rule's state is reported, and reading the rules does not crash on it."""
+    raw = _machine()
+    del raw["field-rules"]  # the rules are read from the schema
+    schema = {"x-lifecycle": raw, "allOf": [{"if": test, "then": _SET_OUT}]}
+    lifecycle, problems = schema_lifecycle(schema)
+    assert lifecycle is not None
+    assert problems == []
+    assert lifecycle.rules == ()
+    assert schema_rule_atoms(schema, lifecycle) == (set(), [f"allOf/0: {message}"])
+    assert conditional_entries(schema, lifecycle) == []
 
 
 def test_the_lifecycle_check_finds_a_member_that_should_be_absent_or_present() -> None:

@@ -27,7 +27,7 @@ that form and `schema_rule_atoms` reads it back for comparison.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,9 +43,11 @@ __all__ = [
     "RULE_KINDS",
     "FieldRule",
     "Lifecycle",
+    "conditional_entries",
     "field_value",
     "parse_lifecycle",
     "rule_atoms",
+    "rule_entry_states",
     "rule_schemas",
     "rules_from_schema",
     "schema_lifecycle",
@@ -386,35 +388,26 @@ def schema_rule_atoms(
 ) -> tuple[set[Atom], list[str]]:
     """Read the lifecycle rules back out of a schema's `allOf` `if`/`then` entries.
 
-    Aliases of a state count as that state. Returns the atoms and descriptions of entries that
-    are not in the rule form.
+    An entry is a rule when its `if` names states and nothing more (`rule_entry_states`); any
+    other `if`/`then` (on another member, or on a state and another member) is plain JSON Schema
+    and states no rule. Aliases of a state count as that state. Returns the atoms and
+    descriptions of entries that are not in the rule form.
     """
-    status_field = lifecycle.status_field
-    by_condition = {
-        _canonical_json(condition_schema(lifecycle.condition(s))): s for s in lifecycle.states
-    }
     atoms: set[Atom] = set()
     odd: list[str] = []
     for index, entry in enumerate(schema.get("allOf", [])):
         if not isinstance(entry, dict) or "if" not in entry:
             continue
+        states = rule_entry_states(entry["if"], lifecycle)
+        if states is None:
+            continue  # a plain conditional: every validator enforces it, it states no rule
         names = entry.get("properties", {})
         if not isinstance(names, dict) or any(sub != {} for sub in names.values()):
             # Beside if/then, an entry only names properties (rule_schemas), never constrains them.
             odd.append(f"allOf/{index}/properties: a rule entry names properties with {{}} only")
-        if lifecycle.when:
-            tested = entry["if"].get("anyOf", [entry["if"]])
-            found = [by_condition.get(_canonical_json(t)) for t in tested]
-            states = [s for s in found if s is not None] if None not in found else []
-        else:
-            condition = entry["if"].get("properties", {}).get(status_field, {})
-            states = [condition["const"]] if "const" in condition else condition.get("enum")
         then = entry.get("then", {})
-        if not states or not isinstance(then, dict):
-            what = (
-                "a state's condition" if lifecycle.when else f"{status_field!r} with const or enum"
-            )
-            odd.append(f"allOf/{index}: 'if' does not test {what}")
+        if isinstance(states, str) or not isinstance(then, dict):
+            odd.append(f"allOf/{index}: {states if isinstance(states, str) else 'no then'}")
             continue
         required = set(then.get("required", []))
         for name, constraint in then.get("properties", {}).items():
@@ -427,6 +420,93 @@ def schema_rule_atoms(
                 continue
             atoms.update((_atom_state(lifecycle.canonical(s)), name, kinds[0]) for s in states)
     return atoms, odd
+
+
+def rule_entry_states(test: Any, lifecycle: Lifecycle) -> list[State] | str | None:
+    """The states an `allOf` entry's `if` names, when the entry is a field rule.
+
+    A rule's `if` names states and nothing more: the status field's `const` or `enum` (with
+    `required` of that field only), or a state's condition as `condition_schema` writes it (with
+    `when`), or an `anyOf` of those. An `if` testing the status field alone, but not with `const`
+    or `enum`, or naming a value that is no state, is a rule written wrong: a message says why.
+    Any other `if` (another member, or a state and another member: `COMPLETED` with an `error`)
+    is a plain JSON Schema conditional, not a rule: None.
+    """
+    alternatives = test["anyOf"] if isinstance(test, dict) and list(test) == ["anyOf"] else [test]
+    if not isinstance(alternatives, list) or not alternatives:
+        return None
+    by_condition = {
+        _canonical_json(condition_schema(lifecycle.condition(s))): s for s in lifecycle.states
+    }
+    status = lifecycle.status_field
+    states: list[State] = []
+    wrong: str | None = None
+    for alternative in alternatives:
+        state = by_condition.get(_canonical_json(alternative))
+        if state is not None:
+            states.append(state)
+            continue
+        tested = _status_test(alternative, status) if not lifecycle.when else None
+        if tested is None:
+            return None  # it tests something else as well: a plain conditional
+        if isinstance(tested, dict):
+            values = [tested["const"]] if "const" in tested else tested.get("enum")
+            if list(tested) in (["const"], ["enum"]) and isinstance(values, list) and values:
+                unknown = [v for v in values if not lifecycle.is_state(v)]
+                if not unknown:
+                    states.extend(values)
+                    continue
+                wrong = f"'if' names {_fmt(unknown)}, not a state of x-lifecycle"
+                continue
+        wrong = wrong or f"'if' does not test {status!r} with const or enum"
+    return wrong if wrong is not None else states
+
+
+def _status_test(alternative: Any, status: str | None) -> Any:
+    """The schema an `if` alternative puts on the status field, when it tests that field alone
+    (`required` naming it at most); None when it tests anything else."""
+    if not isinstance(alternative, dict) or not set(alternative) <= {"required", "properties"}:
+        return None
+    properties = alternative.get("properties")
+    required = alternative.get("required", [])
+    if not isinstance(properties, dict) or list(properties) != [status]:
+        return None
+    if not isinstance(required, list) or not set(required) <= {status}:
+        return None
+    return properties[status]
+
+
+def conditional_entries(
+    schema: Mapping[str, Any], lifecycle: Lifecycle
+) -> list[tuple[int, tuple[str, ...]]]:
+    """The `allOf` `if`/`then` entries of a task schema that are plain JSON Schema conditionals,
+    not field rules (`rule_entry_states`), each with the members its `if` tests."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for index, entry in enumerate(schema.get("allOf", [])):
+        if (
+            isinstance(entry, dict)
+            and "if" in entry
+            and rule_entry_states(entry["if"], lifecycle) is None
+        ):
+            found.append((index, tuple(dict.fromkeys(_tested_members(entry["if"])))))
+    return found
+
+
+def _tested_members(node: Any) -> Iterator[str]:
+    """The member names a schema tests (its `properties` and `required`, at any depth)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "required" and isinstance(value, list):
+                yield from (str(name) for name in value)
+            elif key == "properties" and isinstance(value, dict):
+                yield from (str(name) for name in value)
+                for inner in value.values():
+                    yield from _tested_members(inner)
+            elif key not in ("const", "enum", "default", "examples"):  # values, not schemas
+                yield from _tested_members(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _tested_members(item)
 
 
 def rules_from_schema(schema: Mapping[str, Any], lifecycle: Lifecycle) -> tuple[FieldRule, ...]:

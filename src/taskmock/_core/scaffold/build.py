@@ -41,6 +41,7 @@ from taskmock._core.scaffold.sections import (
 )
 from taskmock._core.scaffold.skeleton import (
     LifecycleGuess,
+    conditionals,
     declared_lifecycle,
     field_rules,
     guess_lifecycle,
@@ -193,7 +194,38 @@ def _lifecycle(
         return guess, []  # the envelope states nothing about the status in if/then rules
     rules, odd = field_rules(home.node, guess, status.name)
     notes.review.extend(f"spec: {home.component} {m} (specs validate reports it)" for m in odd)
+    _drop_state_conditionals(home, guess, status.name, notes)
     return guess, rules
+
+
+def _drop_state_conditionals(
+    home: Located, guess: LifecycleGuess, status: str, notes: Notes
+) -> None:
+    """Leave out of the copy the schema's `if`/`then` entries that test a status value and other
+    members (`COMPLETED` with or without an `error`): they tell apart states that share a status
+    value, which a lifecycle guessed from the enum cannot, so the guessed answers could not be
+    made to meet them. Conditionals on other members only stay (plain JSON Schema, which the
+    mock's answers must meet). The review says which entries went and how to bring them back."""
+    dropped = [
+        (i, tested) for i, tested in conditionals(home.node, guess, status) if status in tested
+    ]
+    if not dropped:
+        return
+    gone = {index for index, _ in dropped}
+    kept = [entry for index, entry in enumerate(home.node["allOf"]) if index not in gone]
+    if kept:
+        home.node["allOf"] = kept
+    else:
+        del home.node["allOf"]
+    entries = ", ".join(f"allOf/{index}" for index, _ in dropped)
+    others = ", ".join(dict.fromkeys(m for _, tested in dropped for m in tested if m != status))
+    notes.review.append(
+        f"spec: {home.component} {entries} left out of the copy: each `if` tests a {status!r} "
+        f"value and more ({others}), so it tells apart states that share one value (a success "
+        "and a failure), which a lifecycle guessed from the enum cannot; the mock's answers could "
+        "not meet them. Declare those states with `when` in x-lifecycle, then put the entries "
+        "back: they are field rules then"
+    )
 
 
 def _task_api(document: dict[str, Any], notes: Notes) -> tuple[TaskApi, Located]:

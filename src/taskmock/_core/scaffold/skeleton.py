@@ -13,12 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from taskmock._core.lifecycle import Lifecycle, parse_lifecycle, schema_rule_atoms
+from taskmock._core.lifecycle import (
+    Lifecycle,
+    conditional_entries,
+    parse_lifecycle,
+    schema_rule_atoms,
+)
 from taskmock._core.scaffold import words
 from taskmock._core.scaffold.discover import StatusField
 
 __all__ = [
     "LifecycleGuess",
+    "conditionals",
     "declared_lifecycle",
     "field_rules",
     "guess_lifecycle",
@@ -174,14 +180,8 @@ def field_rules(
     schema: Mapping[str, Any], guess: LifecycleGuess, status_field: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The schema's own `allOf` `if`/`then` state rules as `field-rules`, and the entries that
-    are not in that form (`specs validate` will name those)."""
-    provisional, _ = parse_lifecycle(
-        {
-            "status": status_field,
-            "states": [{"value": s, "initial": True} for s in guess.states],
-            "transitions": [],
-        }
-    )
+    are rules written wrong (`specs validate` will name those)."""
+    provisional = _provisional(guess, status_field)
     if provisional is None or not schema.get("allOf"):
         return [], []
     atoms, odd = schema_rule_atoms(schema, provisional)
@@ -202,3 +202,25 @@ def field_rules(
         )
     ]
     return rules, odd
+
+
+def conditionals(
+    schema: Mapping[str, Any], guess: LifecycleGuess, status_field: str
+) -> list[tuple[int, tuple[str, ...]]]:
+    """The schema's `allOf` `if`/`then` entries that are no field rule (their `if` tests more
+    than the status: a state and an `error` member, a request's `model`), each with the members
+    it tests. They stay in the spec as plain JSON Schema, which the mock's answers must meet."""
+    provisional = _provisional(guess, status_field)
+    return [] if provisional is None else conditional_entries(schema, provisional)
+
+
+def _provisional(guess: LifecycleGuess, status_field: str) -> Lifecycle | None:
+    """A lifecycle of the guessed states, enough to read the schema's `if` entries against."""
+    provisional, _ = parse_lifecycle(
+        {
+            "status": status_field,
+            "states": [{"value": s, "initial": True} for s in guess.states],
+            "transitions": [],
+        }
+    )
+    return provisional
