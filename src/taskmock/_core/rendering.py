@@ -90,7 +90,7 @@ class RequestFacts:
         return values[0] if values else None
 
 
-@dataclass
+@dataclass(slots=True)
 class RenderContext:
     """What a template can see: the observed task and the request's surroundings."""
 
