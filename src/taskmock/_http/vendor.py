@@ -103,6 +103,40 @@ class VendorRoute:
         return bool(self.operation.answers) or getattr(self.operation, "response", None) is not None
 
     @cached_property
+    def plain_poll(self) -> bool:
+        """Whether this is a poll that reads the id from the path or query as it is and answers
+        the task's own body, reading nothing else of the request (the fast path)."""
+        op = self.operation
+        return (
+            isinstance(op, Poll)
+            and op.param_in != "body"
+            and op.pattern is None
+            and op.body is None
+            and not self.reads_request
+            and not self.answers_own_way
+        )
+
+    @cached_property
+    def throttles(self) -> bool:
+        """Whether the API's scenario file has a `rate-limited` error (faults can throttle it)."""
+        return "rate-limited" in self.behaviour.errors
+
+    @cached_property
+    def api(self) -> str:
+        """The API's name (for the journal)."""
+        return self.behaviour.api
+
+    @cached_property
+    def kind(self) -> str:
+        """The kind of task the route's operation belongs to."""
+        return self.behaviour.kind
+
+    @cached_property
+    def operation_id(self) -> str:
+        """The spec's operationId (for the journal)."""
+        return self.operation.operation.operation_id
+
+    @cached_property
     def parameter_names(self) -> frozenset[str]:
         """The names of the declared path and query parameters."""
         return frozenset(rule.name for rule in self.parameters if rule.location != "header")
@@ -176,8 +210,8 @@ class VendorSurface:
             return self._error(route, "unauthorized", "missing, malformed or unknown credentials")
         owner = credential[0]
         fault = (
-            self.faults.take(behaviour.api, route.operation.operation.operation_id)
-            if "rate-limited" in behaviour.errors  # a kind without one cannot be throttled
+            self.faults.take(route.api, route.operation_id)
+            if route.throttles  # a kind without a rate-limited error cannot be throttled
             else None
         )
         if fault is not None:
@@ -263,6 +297,19 @@ class VendorSurface:
         owner: str,
         params: Mapping[str, str],
     ) -> Outcome:
+        if route.plain_poll:  # most polls: the id in the path or query, the task's own body
+            task_id = values.get(route.param)
+            found = (
+                None if task_id is None else self.tasks.find(route.api, task_id, owner, route.kind)
+            )
+            if found is not None:
+                text = self.tasks.answers.poll_json(found, request.base_url)
+                return Outcome(
+                    Response(200, text.encode(), [("content-type", JSON)]),
+                    route.api,
+                    route.operation_id,
+                    str(found.id),
+                )
         op: Poll = route.operation  # type: ignore[assignment]  # no cast(): a call per poll
         if op.param_in == "body":
             try:
