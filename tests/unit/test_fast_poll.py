@@ -33,7 +33,7 @@ def test_the_fast_path_answers_as_the_general_one() -> None:
     path = f"/kokoon/api/sr/v4/task/{record.id}"
     headers = {"authorization": "eyJhbGci.eyJzdWIi.c2ln"}
     fast = app.handle(Request("GET", path, "", headers, b"", "http://h:1"))
-    (route,) = [r for r in _poll_routes(app).values()]
+    (route,) = list(_poll_routes(app).values())
     object.__setattr__(route, "plain_poll", False)  # the cached property, overridden
     general = app.handle(Request("GET", path, "", headers, b"", "http://h:1"))
     assert (fast.status, fast.headers, fast.body) == (general.status, general.headers, general.body)
