@@ -1,7 +1,10 @@
 """taskmock: OpenAPI specs, a stateful mock and contract checks for async video-AI task APIs.
 
-The public surface is what this module exports; everything else is internal and may change.
+The public surface is what this module exports, `taskmock.testing`, `taskmock.errors` and the
+pytest plugin (`taskmock.pytest_plugin`); every module whose name starts with `_` is internal and
+may change without notice.
 
+    import httpx
     import taskmock
 
     mock = taskmock.MockApp(taskmock.MockConfig(clock=taskmock.ManualClock()))
@@ -10,6 +13,7 @@ The public surface is what this module exports; everything else is internal and 
     mock.admin.advance(60)
 
 - `MockApp`, `MockConfig`, `Capacity`: a mock of the catalog's APIs (`MockApp.handle(Request)`).
+- `Request`, `Response`: the transport-neutral messages `MockApp.handle` takes and returns.
 - `Admin`: the one control API (`MockApp.admin`): tasks, clock, faults, journal, reset.
 - `ManualClock`, `WallClock`, `ScaledClock`, `make_clock`: the clocks a mock can run on.
 - `Catalog`: the APIs of the bundled catalog and your folders.

@@ -7,10 +7,12 @@
         assert job.state == 2
 
 Configure with a marker, `@pytest.mark.taskmock(seed=7, clock="wall", speed=60,
-apis=["hailuo"], tokens=["abc"], allow_problems=True, tls=True, jwt_keys={"ak": "sk"})`, or by
-overriding the `taskmock_config` fixture. One server per test session (so per pytest-xdist
-worker), and one HTTPS server once a test asks for `tls=True` (its CA bundle is
-`taskmock.ca_bundle`); every test gets a fresh mock, so tests never share tasks or clocks.
+apis=["hailuo"], tokens=["abc"], example_tasks=True, allow_problems=True, tls=True,
+catalogs=["my-catalog"], jwt_keys={"ak": "sk"})`, or by overriding the `taskmock_config` fixture;
+the ini option `taskmock_catalog` adds catalog folders to every test. One server per test
+session (so per pytest-xdist worker), and one HTTPS server once a test asks for `tls=True` (its CA
+bundle is `taskmock.ca_bundle`); every test gets a fresh mock, so tests never share tasks or
+clocks, and starts without the specs' example tasks unless `example_tasks=True`.
 """
 
 from __future__ import annotations
