@@ -212,3 +212,24 @@ def test_the_banner_says_how_an_sdk_finds_each_api_and_whose_keys_sign() -> None
     )
     assert "#   base URL http://127.0.0.1:9/kling\n" in banner
     assert "signed tokens: HS256 JWTs of key ak-taskmock-0123456789, ak-mine" in banner
+
+
+@pytest.mark.parametrize(
+    "server", [("--api", "tensorpix", "--api", "runway", "--token", "abc123")], indirect=True
+)
+def test_with_tokens_the_banner_pastes_an_accepted_credential(
+    server: tuple[subprocess.Popen[str], str, list[str]],
+) -> None:
+    _proc, _base, banner = server
+    create = next(line for line in banner if line.startswith("curl ") and "/api/jobs/" in line)
+    assert "-H 'Authorization: Token abc123'" in create
+    url = re.search(r"-X POST (\S+)", create)
+    body = re.search(r"-d '([^']+)'", create)
+    assert url
+    assert body
+    sent = dict(re.findall(r"-H '([^:]+): ([^']+)'", create))
+    request = urllib.request.Request(url.group(1), data=body.group(1).encode(), headers=sent)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 201
+    # Runway keys are `key_` and 128 hex digits: no --token value fits, and the banner says so.
+    assert "#   (no --token value has this API's credential shape: 401 below)\n" in banner

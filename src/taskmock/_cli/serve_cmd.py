@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from taskmock._cli.options import add_catalog_option
+from taskmock._core.auth import AuthRule
 from taskmock._core.catalog import bundled_catalog
 from taskmock._core.clock import make_clock
 from taskmock._core.extensions import required_headers
@@ -162,6 +163,17 @@ def _header_options(spec: Spec, operation: Operation) -> str:
     return "".join(f" -H '{k}: {v}'" for k, v in required_headers(spec, operation).items())
 
 
+def _accepted_credential(auth: AuthRule, tokens: frozenset[str]) -> str | None:
+    """A header value the server accepts with `--token`: the first token, in the first shape
+    whose pattern it fits (the banner's lines then work as pasted)."""
+    for token in sorted(tokens):
+        for prefix, _pattern in auth.credentials:
+            found = auth.credential(prefix + token)
+            if found is not None and found[1] == token:
+                return prefix + token
+    return None
+
+
 def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
     """What to paste: per API, a create call on the vendor route and a poll of the task it makes."""
     tasks = mock.tasks
@@ -192,6 +204,11 @@ def _banner(mock: MockApp, base: str, curl: str = "curl -s") -> str:
                 f"{', '.join(signed.keys)} (the one below lasts {signed.lifetime} s); "
                 "--jwt-key ID=SECRET adds yours"
             )
+        if mock.config.tokens and isinstance(behaviour.auth, AuthRule):
+            accepted = _accepted_credential(behaviour.auth, mock.config.tokens)
+            if accepted is None:
+                lines.append("#   (no --token value has this API's credential shape: 401 below)")
+            example = accepted or example
         auth = f"-H '{behaviour.auth.header}: {example}'"
         create = next(
             (op for op in behaviour.operations.values() if isinstance(op, Create) and op.example),
