@@ -32,7 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--base-url", help="run the contract suite against this API (a vendor's or a mock's)"
     )
-    group.addoption("--api", help="which API the base URL serves: kokoon, tensorpix or hailuo")
+    group.addoption(
+        "--api", help="which bundled API the base URL serves (taskmock specs lists them)"
+    )
     group.addoption("--token", help="a credential for it (or TASKMOCK_TOKEN)")
     group.addoption("--task-id", action="append", default=[], help="a task to poll (repeatable)")
     group.addoption(

@@ -69,7 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "taskmock(seed=0, clock='manual', speed=1.0, apis=None, tokens=None, allow_problems=False,"
-        " tls=False, catalogs=None, jwt_keys=None): configure the taskmock fixture for this test",
+        " tls=False, catalogs=None, jwt_keys=None, example_tasks=False): configure the taskmock"
+        " fixture for this test",
     )
 
 

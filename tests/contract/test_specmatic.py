@@ -165,4 +165,6 @@ def test_specmatic_passes_every_bundled_spec(server: LiveMock, tmp_path: Path) -
     assert summary, output[-3000:]
     run, passed, failed, wip, errors = map(int, summary.groups())
     assert (failed, errors, wip) == (0, 0, 0), unsuccessful
-    assert run == passed >= 100, summary.group(0)  # 211 on 2.55.3: every spec loaded and ran
+    assert run == passed >= 100, summary.group(
+        0
+    )  # 848 with the eleven documents: every one loaded and ran

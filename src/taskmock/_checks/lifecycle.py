@@ -272,7 +272,8 @@ def _timestamp_order(view: PollView) -> Iterator[Finding]:
 
 @_rule(
     "field-rule",
-    "The per-state field rules (`set`, `null`, `empty`): the spec's `if`/`then` entries.",
+    "The per-state field rules (`set`, `null`, `empty`, `absent`, `present`): the spec's "
+    "`if`/`then` entries.",
 )
 def _field_rules(view: PollView) -> Iterator[Finding]:
     for rule in view.lifecycle.rules:

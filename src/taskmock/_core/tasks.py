@@ -1,4 +1,5 @@
-"""The task service: create, observe, render and force tasks. Shared by every front end, no HTTP."""
+"""The task service: create, find, delete and force tasks and uploads (rendering is `Answers`').
+Shared by every front end, no HTTP."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The mock as one transport-neutral function: `MockApp.handle(Request) -> Response`.
 
-Adapters (ASGI for `taskmock serve`, pytest-httpserver for the plugin) translate their own request
-objects into `Request` and send back the `Response`. Nothing here knows about sockets.
+Transports (the HTTP/1.1 server `taskmock serve` and the fixture run, the in-process httpx
+transport, the ASGI app) translate their own request objects into `Request` and send back the
+`Response`. Nothing here knows about sockets.
 """
 
 from __future__ import annotations
