@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from taskmock._core.conditions import condition_schema, matches
+from taskmock._core.conditions import condition_schema, matches, schema_condition
 from taskmock._core.lifecycle import parse_lifecycle, rule_atoms, rule_schemas, schema_rule_atoms
 
 OPERATION = {
@@ -176,3 +176,33 @@ def test_a_condition_and_its_schema_agree_on_every_body(condition: Any, body: An
     assert matches(condition, body) == Draft202012Validator(condition_schema(condition)).is_valid(
         body
     )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"status": "COMPLETED", "error": {"is": "null"}},
+        {"status": "COMPLETED", "error": {"is": "set"}},
+        {"status": "COMPLETED", "error_type": "request_cancelled"},
+        {"a": {"is": "absent"}, "b": {"is": "present"}, "c": {"is": "empty"}},
+        {"d": {"in": [1, 2]}, "e": {"schema": {"minItems": 1}}},
+        {"response.videos": {"is": "set"}},
+        {"response.videos": {"is": "null"}},
+        {"done": True},
+    ],
+)
+def test_a_condition_is_read_back_from_the_schema_it_is_written_as(condition: Any) -> None:
+    assert schema_condition(condition_schema(condition)) == condition
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"required": ["x"], "properties": {"x": {"const": 1}}, "type": "object"},  # more than that
+        {"anyOf": [{"required": ["x"]}, {"required": ["y"]}]},
+        {"allOf": []},
+        [1],
+    ],
+)
+def test_a_schema_that_is_no_condition_reads_as_none(schema: Any) -> None:
+    assert schema_condition(schema) is None

@@ -26,6 +26,7 @@ __all__ = [
     "condition_problems",
     "condition_schema",
     "matches",
+    "schema_condition",
 ]
 
 #: Values that count as "not set" (MiniMax answers `file_id: ""`, `video_width: 0` before success).
@@ -164,3 +165,64 @@ def _path_schema(keys: list[str], predicate: Any) -> dict[str, Any]:
 
 def _absence_satisfies(predicate: Any) -> bool:
     return isinstance(predicate, Mapping) and predicate.get("is") in ("absent", "null", "empty")
+
+
+def schema_condition(schema: Any) -> dict[str, Any] | None:
+    """The condition a JSON Schema says, when it is one `condition_schema` writes (the inverse:
+    `{allOf: [{required: [status], properties: {status: {const: COMPLETED}}}, {properties:
+    {error: {type: 'null'}}}]}` is `{status: COMPLETED, error: {is: null}}`); None otherwise."""
+    if not isinstance(schema, Mapping):
+        return None
+    pieces = schema["allOf"] if list(schema) == ["allOf"] else [schema]
+    if not isinstance(pieces, list) or not pieces:
+        return None
+    condition: dict[str, Any] = {}
+    for piece in pieces:
+        found = _piece_predicate(piece)
+        if found is None or found[0] in condition:
+            return None
+        condition[found[0]] = found[1]
+    try:
+        written = condition_schema(condition)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return condition if written == dict(schema) else None
+
+
+def _piece_predicate(piece: Any) -> tuple[str, Any] | None:
+    """The (path, predicate) one `_path_schema` part says, read loosely (the caller checks it
+    by writing the condition back)."""
+    if not isinstance(piece, Mapping):
+        return None
+    if list(piece) == ["anyOf"] and isinstance(piece["anyOf"], list) and len(piece["anyOf"]) == 2:
+        last = piece["anyOf"][1]
+        required = last.get("not", {}).get("required") if isinstance(last, Mapping) else None
+        if isinstance(required, list) and len(required) == 1:
+            return str(required[0]), {"is": "absent"}
+        return None
+    props = piece.get("properties")
+    required = piece.get("required")
+    if not isinstance(props, Mapping) or len(props) != 1:
+        if props is None and isinstance(required, list) and len(required) == 1:
+            return str(required[0]), {"is": "present"}
+        return None
+    head, inner = next(iter(props.items()))
+    if not isinstance(inner, Mapping):
+        return None
+    if inner.get("type") == "object" and "properties" in inner:  # a nested path, set
+        below = _piece_predicate({k: v for k, v in inner.items() if k != "type"})
+        return None if below is None else (f"{head}.{below[0]}", below[1])
+    if required is None and "properties" in inner:  # a nested path absence satisfies
+        below = _piece_predicate(inner)
+        return None if below is None else (f"{head}.{below[0]}", below[1])
+    if inner == {"type": "null"}:
+        return str(head), {"is": "null"}
+    if inner == {"enum": list(EMPTY_VALUES)}:
+        return str(head), {"is": "empty"}
+    if inner == {"not": {"enum": list(EMPTY_VALUES)}}:
+        return str(head), {"is": "set"}
+    if list(inner) == ["const"]:
+        return str(head), inner["const"]
+    if list(inner) == ["enum"] and isinstance(inner["enum"], list):
+        return str(head), {"in": list(inner["enum"])}
+    return str(head), {"schema": dict(inner)}
