@@ -46,8 +46,9 @@ REFUSED = {
     "write this API's x-lifecycle by hand",
 }
 # The task schema's `allOf` entries the copy leaves out (their `if` tests a status value and
-# another member: states the guessed enum cannot tell apart); no other API loses any.
-LEFT_OUT = {"fal": [0, 1, 2, 3]}
+# another member in a way no `when` state is read from); no API loses any today: fal's entries
+# (COMPLETED with or without an `error`) are read into `when` states and kept as their rules.
+LEFT_OUT: dict[str, list[int]] = {}
 
 
 def _strip(node: Any) -> Any:
@@ -91,10 +92,12 @@ def serve() -> Iterator[Any]:
         live.stop()
 
 
-def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
+def _play(
+    live: LiveMock, behaviour: Behaviour, scenario: str, bodies: list[Any] | None = None
+) -> list[Any]:
     """Create a task in `scenario` on the vendor route and poll it as it enters each planned
     step, then halfway through it; every answer must conform to the spec. Returns the states
-    the polls saw, in order."""
+    the polls saw, in order (and the poll bodies into `bodies`, when given)."""
     auth = {behaviour.auth.header: behaviour.auth.example, "x-taskmock-scenario": scenario}
     auth.update(required_headers(behaviour.spec, behaviour.poll.operation))  # a version header
     create = next(op for op in behaviour.operations.values() if op.role == "create")
@@ -116,6 +119,8 @@ def _play(live: LiveMock, behaviour: Behaviour, scenario: str) -> list[Any]:
             assert answer.status == 200, answer.body
             _conforms(behaviour, behaviour.poll.operation, answer)
             history.append(PollSeen(moment, answer.json()))
+            if bodies is not None:
+                bodies.append(answer.json())
             state = behaviour.lifecycle.state_of(answer.json())  # as the contract checks read it
             if not seen or seen[-1] != state:
                 seen.append(state)
@@ -236,6 +241,41 @@ def test_each_bundled_spec_stripped_of_its_extensions_gives_an_entry_that_serves
         entries = ", ".join(f"allOf/{i}" for i in left_out)
         assert f"spec: {component} {entries} left out of the copy: each `if` tests a" in out
         assert "Declare those states with `when` in x-lifecycle" in out
+    if api == "fal":  # COMPLETED with or without an error: states with `when`, read from the if's
+        _assert_fal_ends_are_told_apart(behaviour, tmp_path, serve, out)
+
+
+def _assert_fal_ends_are_told_apart(behaviour: Behaviour, into: Path, serve: Any, out: str) -> None:
+    failed, cancelled = "COMPLETED, with error", "COMPLETED, error_type request_cancelled"
+    lifecycle = behaviour.lifecycle
+    assert lifecycle.states == ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", cancelled, failed)
+    assert lifecycle.when == {
+        "COMPLETED": {"status": "COMPLETED", "error": {"is": "null"}},
+        cancelled: {"status": "COMPLETED", "error_type": "request_cancelled"},
+        failed: {"status": "COMPLETED", "error": {"is": "set"}},
+    }
+    assert lifecycle.terminal == {"COMPLETED", cancelled, failed}
+    assert behaviour.forced_states == {"failed": failed, "cancelled": cancelled}
+    assert [s["state"] for s in behaviour.scenarios["failure"].path][-1] == failed
+    assert [s["state"] for s in behaviour.scenarios["cancel"].path][-1] == cancelled
+    assert f"is state '{failed}', failure (a `when` read from QueueStatus's" in out
+    # The entries stay in the copy as the rules of those states.
+    assert {(state, name, kind) for state, name, kind in rule_atoms(lifecycle)} >= {
+        (repr(failed), "error", "set"),
+        (repr(failed), "error_type", "set"),
+        (repr(cancelled), "error", "set"),
+        ("'COMPLETED'", "error", "null"),
+    }
+    # A served task of the failure scenario ends failed: COMPLETED, with its error set.
+    live, served = serve("fal-copy", into)
+    bodies: list[Any] = []
+    assert _play(live, served, "failure", bodies)[-1] == failed
+    assert bodies[-1]["status"] == "COMPLETED"
+    assert bodies[-1]["error"]
+    assert bodies[-1]["error_type"] != "request_cancelled"
+    bodies.clear()
+    assert _play(live, served, "cancel", bodies)[-1] == cancelled
+    assert (bodies[-1]["status"], bodies[-1]["error_type"]) == ("COMPLETED", "request_cancelled")
 
 
 @pytest.mark.parametrize("api", sorted(REFUSED))
@@ -356,6 +396,32 @@ def test_a_json_spec_works_as_well_and_the_output_is_deterministic(
             ]
         )
     assert outputs[0] == outputs[1]
+
+
+def test_states_that_share_a_status_value_are_read_from_the_if_entries_into_when_states(
+    tmp_path: Path, serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A made-up API whose jobs end `finished` whether they worked, failed or were stopped."""
+    source = SCAFFOLD / "dub-desk.yaml"
+    code, out, _ = _new(capsys, "dubs", "--from-spec", str(source), "--into", str(tmp_path))
+    assert code == 0, out
+    assert "left out of the copy" not in out
+    behaviour = _check_entry("dubs", tmp_path, serve, capsys)
+    failed, stopped = "finished, with error_message", "finished, stop_reason user_abort"
+    assert behaviour.lifecycle.states == ("waiting", "dubbing", "finished", stopped, failed)
+    assert behaviour.lifecycle.when[failed] == {"state": "finished", "error_message": {"is": "set"}}
+    assert behaviour.lifecycle.when[stopped] == {"state": "finished", "stop_reason": "user_abort"}
+    assert list(behaviour.scenarios) == ["success", "failure", "cancel"]
+    written = yaml.safe_load(source.read_text())["components"]["schemas"]["Job"]["allOf"]
+    assert behaviour.spec.document["components"]["schemas"]["Job"]["allOf"] == written
+    live, served = serve("dubs", tmp_path)
+    bodies: list[Any] = []
+    assert _play(live, served, "success", bodies)[-1] == "finished"
+    assert bodies[-1]["stop_reason"] is None  # not the example's user_abort: that is stopped
+    bodies.clear()
+    assert _play(live, served, "failure", bodies)[-1] == failed
+    assert bodies[-1]["state"] == "finished"
+    assert bodies[-1]["error_message"]
 
 
 def test_a_status_in_an_envelope_is_played_from_an_inline_schema_moved_to_components(

@@ -19,7 +19,9 @@ from taskmock._core.lifecycle import (
 from taskmock._core.scaffold import words
 from taskmock._core.scaffold.discover import Located, StatusField
 from taskmock._core.scaffold.skeleton import (
+    conditionals,
     declared_lifecycle,
+    derived_states,
     field_rules,
     guess_lifecycle,
     x_lifecycle,
@@ -174,6 +176,75 @@ def test_field_rules_are_read_back_from_the_schema_as_written() -> None:
     assert ours is not None
     assert theirs is not None
     assert rule_atoms(ours) == rule_atoms(theirs) == schema_rule_atoms(job, ours)[0]
+
+
+def test_states_sharing_a_status_value_are_read_from_the_if_entries() -> None:
+    """A made-up job ends `finished` with no error (success), with an error_message (failed) or
+    with stop_reason user_abort (cancelled): three states with `when`, the more specific first,
+    and every if/then entry of the schema is a field rule of them."""
+    spec = yaml.safe_load(
+        (REPO_ROOT / "tests" / "fixtures" / "scaffold" / "dub-desk.yaml").read_text()
+    )
+    job = spec["components"]["schemas"]["Job"]
+    status = StatusField(
+        "state", Located(job, "/components/schemas/Job"), ("waiting", "dubbing", "finished"), {}, ()
+    )
+    derived = derived_states(job, status)
+    assert [(d.value, d.kind, d.own) for d in derived] == [
+        ("finished, stop_reason user_abort", words.CANCEL, False),
+        ("finished, with error_message", words.FAILURE, False),
+        ("finished", words.SUCCESS, True),
+    ]
+    guess = guess_lifecycle(status, derived)
+    assert guess.states == (
+        "waiting",
+        "dubbing",
+        "finished",
+        "finished, stop_reason user_abort",
+        "finished, with error_message",
+    )
+    assert (guess.success, guess.failure) == (("finished",), ("finished, with error_message",))
+    assert guess.cancel == ("finished, stop_reason user_abort",)
+    assert guess.when["finished"] == {"state": "finished", "error_message": {"is": "null"}}
+    assert guess.shows == {
+        "finished, stop_reason user_abort": "finished",
+        "finished, with error_message": "finished",
+    }
+    rules, odd = field_rules(job, guess, "state")
+    assert odd == []
+    assert conditionals(job, guess, "state") == []  # nothing is left out of the copy
+    written = x_lifecycle(guess, "state", "jobId", None, rules)
+    assert written["states"][4]["when"] == {"state": "finished", "error_message": {"is": "set"}}
+    ours, problems = parse_lifecycle(written)
+    assert ours is not None
+    assert problems == []
+    assert ("'finished, with error_message'", "dubbed_url", "null") in rule_atoms(ours)
+    assert rule_atoms(ours) == schema_rule_atoms(job, ours)[0]
+    # A body is in the state its condition tells, the more specific first.
+    assert ours.state_of(
+        {"state": "finished", "error_message": "x", "stop_reason": "user_abort"}
+    ) == ("finished, stop_reason user_abort")
+    assert (
+        ours.state_of({"state": "finished", "error_message": "x"}) == "finished, with error_message"
+    )
+    assert ours.state_of({"state": "finished", "error_message": None}) == "finished"
+
+
+def test_a_status_value_that_is_not_finished_is_not_told_apart() -> None:
+    job = {
+        "allOf": [
+            {
+                "if": {
+                    "allOf": [
+                        {"required": ["status"], "properties": {"status": {"const": "running"}}},
+                        {"type": "object", "required": ["eta"]},
+                    ]
+                },
+                "then": {"required": ["progress"]},
+            }
+        ]
+    }
+    assert derived_states(job, _status(["queued", "running", "done"])) == ()
 
 
 # --- OpenAPI 3.0 to 3.1 ----------------------------------------------------------------------------

@@ -67,7 +67,117 @@ def task_template(
             body.template[name] = (
                 made if made is not None else values.template(prop, name, example, echo=echo)
             )
+    _shown(values, holder, guess, status_field, body.template, examples)
     return body
+
+
+def _shown(
+    values: Values,
+    holder: Located,
+    guess: LifecycleGuess,
+    status_field: str,
+    template: dict[str, Any],
+    examples: Sequence[Mapping[str, Any]],
+) -> None:
+    """Make each state with a `when` show as its condition says: the status value it shares,
+    and the members the condition fixes (a value, set, null or absent), ahead of the rest."""
+    if not guess.when:
+        return
+    props = properties(values.document, holder)
+    cases: dict[str, list[dict[str, Any]]] = {}
+    for state, condition in guess.when.items():
+        for path, predicate in condition.items():
+            if "." in path or path not in props:
+                continue
+            if path == status_field:
+                if state in guess.shows:
+                    cases.setdefault(path, []).append({"states": [state], "value": predicate})
+                continue
+            prop = props[path]
+            example = _example(values, prop, path, examples, non_empty=True)
+            kind = predicate.get("is") if isinstance(predicate, dict) else None
+            if not isinstance(predicate, dict):
+                value: Any = predicate
+            elif "in" in predicate:
+                value = predicate["in"][0]
+            elif (
+                kind in ("set", "present")
+                and state in guess.failure
+                and values.valid(prop, "the task failed")
+            ):
+                value = "the task failed"  # not an example's text, which may tell of another end
+            elif kind in ("set", "present"):
+                value = _set_value(values, prop, path, example)
+            elif kind == "absent":
+                value = {"$": "omit"}
+            elif kind in ("null", "empty"):
+                value = values.empty(prop, null_only=kind == "null")
+            else:
+                continue
+            cases.setdefault(path, []).append({"states": [state], "value": value})
+    for path, found in cases.items():
+        template[path] = _ahead(template.get(path, {"$": "omit"}), found)
+    # A state must not show as another that shares its status value (a failure's `error_type`
+    # taken from an example that says `request_cancelled`), nor meet the `if` of its rules.
+    for state in guess.states:
+        for other in guess.states:
+            if (
+                other == state
+                or other not in guess.when
+                or _base(guess, other) != _base(guess, state)
+            ):
+                continue
+            for path, predicate in guess.when[other].items():
+                if path == status_field or path in guess.when.get(state, {}):
+                    continue
+                if isinstance(predicate, dict) or path not in template or path not in props:
+                    continue
+                if _value_at(template[path], state) == predicate:
+                    success = state in guess.success
+                    instead = _other(values, props[path], path, predicate, success)
+                    template[path] = _ahead(template[path], [{"states": [state], "value": instead}])
+
+
+def _other(values: Values, prop: Located, name: str, value: Any, empty_first: bool) -> Any:
+    """A valid value of a field that is not `value`: set if it can be, else empty (empty first
+    for a success, which has no reason to stop)."""
+    listed = [v for part in parts(values.document, prop) for v in part.node.get("enum") or []]
+    candidates = [
+        *(v for v in listed if not is_empty(v)),
+        values.sample(prop, name, non_empty=True),
+        values.sample(prop, f"{name}_", non_empty=True),
+        values.empty(prop),
+    ]
+    if empty_first:
+        candidates.insert(0, values.empty(prop))
+    return next((c for c in candidates if c != value and values.valid(prop, c)), values.empty(prop))
+
+
+def _base(guess: LifecycleGuess, state: State) -> State:
+    return guess.shows.get(state, state)
+
+
+def _ahead(before: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """A switch with `cases` first, the states they name taken out of the cases after them."""
+    if not (isinstance(before, dict) and before.get("$") == "switch"):
+        return {"$": "switch", "cases": cases, "else": before}
+    named = [state for case in cases for state in case["states"]]
+    rest = []
+    for case in before["cases"]:
+        states = [s for s in case["states"] if s not in named]
+        if states:
+            rest.append({**case, "states": states})
+    return {**before, "cases": [*cases, *rest]}
+
+
+def _value_at(node: Any, state: State) -> Any:
+    """What a template shows in a state, as far as a `switch` says (else the node itself)."""
+    if isinstance(node, dict) and node.get("$") == "switch":
+        for case in node.get("cases", []):
+            if state in case.get("states", []):
+                return _value_at(case.get("value"), state)
+        return _value_at(node.get("else"), state)
+    return node
 
 
 def envelope_template(

@@ -43,6 +43,7 @@ from taskmock._core.scaffold.skeleton import (
     LifecycleGuess,
     conditionals,
     declared_lifecycle,
+    derived_states,
     field_rules,
     guess_lifecycle,
     x_lifecycle,
@@ -189,9 +190,16 @@ def _lifecycle(
             f"spec: the x-lifecycle on {home.component} was replaced: it is not sound or "
             f"names no success reached from an initial state ({'; '.join(m for _, m in problems)})"
         )
-    guess = guess_lifecycle(status)
-    if status.envelope:
-        return guess, []  # the envelope states nothing about the status in if/then rules
+    if status.envelope:  # the envelope states nothing about the status in if/then rules
+        return guess_lifecycle(status), []
+    derived = derived_states(home.node, status)
+    guess = guess_lifecycle(status, derived)
+    for state in derived:
+        what = "its own state" if state.own else f"state {state.value!r}, {state.kind}"
+        notes.review.append(
+            f"lifecycle: {state.base!r}, {state.text}, is {what} (a `when` read from "
+            f"{home.component}'s if/then entries)"
+        )
     rules, odd = field_rules(home.node, guess, status.name)
     notes.review.extend(f"spec: {home.component} {m} (specs validate reports it)" for m in odd)
     _drop_state_conditionals(home, guess, status.name, notes)

@@ -388,6 +388,14 @@ def scenarios_section(guess: LifecycleGuess, notes: Notes) -> dict[str, Any]:
         }
     else:
         notes.review.append("scenarios: no state reads as failed, so there is no failure scenario")
+    cancel = next((found for end in guess.cancel if (found := guess.path_to(end))), ())
+    if cancel and failure and cancel[-1] != failure[-1] and cancel[-1] in guess.when:
+        quick = [3] * (len(cancel) - 1)
+        quick[-1] = 10
+        section["cancel"] = {
+            "description": f"Is cancelled while {guess.label(cancel[-2])}.",
+            "path": path(cancel, quick),
+        }
     order = "the spec's transitions" if guess.declared else "states in the enum's order"
     notes.comment(("scenarios",), f"inferred: {order}; dwell times (seconds) are made up")
     return section
