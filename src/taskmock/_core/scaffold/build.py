@@ -210,10 +210,11 @@ def _drop_state_conditionals(
     home: Located, guess: LifecycleGuess, status: str, notes: Notes
 ) -> None:
     """Leave out of the copy the schema's `if`/`then` entries that test a status value and other
-    members (`COMPLETED` with or without an `error`): they tell apart states that share a status
-    value, which a lifecycle guessed from the enum cannot, so the guessed answers could not be
-    made to meet them. Conditionals on other members only stay (plain JSON Schema, which the
-    mock's answers must meet). The review says which entries went and how to bring them back."""
+    members in a way no state was read from (`derived_states` reads those on a finished value,
+    written as `condition_schema` writes a `when`): they tell apart states the guess does not
+    have, so the guessed answers could not be made to meet them. Conditionals on other members
+    only stay (plain JSON Schema, which the mock's answers must meet). The review says which
+    entries went and how to bring them back."""
     dropped = [
         (i, tested) for i, tested in conditionals(home.node, guess, status) if status in tested
     ]

@@ -5,6 +5,10 @@ reads as waiting (queued, pending, submitted, ...). Terminal: those whose name r
 well or badly (succeeded, done, failed, cancelled, expired, ...). Transitions: each working state
 to the next, the last one to every successful end, and every working state to each failure; an
 "unknown" state can be entered from any working state and left for any other state.
+
+States that share a finished status value, told apart by the schema's `allOf` `if` entries
+(`COMPLETED` with or without an `error`), are read from those entries into states with `when`
+(`derived_states`), so the entries are field rules of them.
 """
 
 from __future__ import annotations
