@@ -29,7 +29,7 @@ __all__ = [
     "schema_condition",
 ]
 
-#: Values that count as "not set" (MiniMax answers `file_id: ""`, `video_width: 0` before success).
+#: Values that count as "not set" (some APIs answer `file_id: ""`, `video_width: 0` before success).
 EMPTY_VALUES: tuple[Any, ...] = (None, "", 0)
 IS_KINDS = ("set", "null", "empty", "absent", "present")
 _FORMS = ("in", "is", "schema", "any-of")
